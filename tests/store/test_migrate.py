@@ -57,7 +57,9 @@ def test_two_processes_migrating_at_once_leave_one_schema(empty_database_url: st
     applied = sorted(m.version for batch in results for m in batch)
     assert applied == [m.version for m in discover_migrations()]
     with psycopg.connect(empty_database_url) as conn:
-        row = conn.execute("SELECT count(*), count(DISTINCT version) FROM schema_migrations").fetchone()
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT version) FROM schema_migrations"
+        ).fetchone()
     assert row is not None
     assert row[0] == row[1] == len(discover_migrations())
 
