@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 evaluate: $(STAMP)
-	$(BIN)/python -m models.evaluate
+	$(BIN)/python -m bench.evaluate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m dampwatch` is the `dampwatch` command."""
+
+from dampwatch.cli import app
+
+app()
