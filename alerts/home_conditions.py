@@ -7,7 +7,7 @@ latest row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -117,6 +117,127 @@ def _damp_observation(row: dict[str, Any]) -> Observation:
         explanation=(
             f"Every home-level risk assessment since {row['since']:%Y-%m-%d %H:%M} UTC has been "
             f"green (latest score {row['score']})."
+        ),
+        evidence=evidence,
+    )
+
+
+# Daily mean indoor temperature of each home over the last `days` whole days before `now`
+# (day 0 is the 24 hours ending at `now`), from the readings of the sensors placed in it when
+# each reading was taken. `hours` counts the distinct hours heard from, for coverage.
+SELECT_DAILY_TEMPERATURE = """
+    SELECT ro.uprn, h.borough_code,
+           floor(extract(epoch FROM (%(now)s - rd.recorded_at)) / 86400)::int AS days_ago,
+           avg(rd.temperature_c)::double precision AS mean_c,
+           count(DISTINCT date_trunc('hour', rd.recorded_at)) AS hours
+    FROM readings rd
+    JOIN sensor_placements p ON p.sensor_id = rd.sensor_id
+     AND rd.recorded_at >= p.valid_from AND (p.valid_to IS NULL OR rd.recorded_at < p.valid_to)
+    JOIN rooms ro ON ro.room_id = p.room_id
+    JOIN homes h ON h.uprn = ro.uprn
+    WHERE rd.recorded_at > %(now)s - make_interval(days => %(days)s)
+      AND rd.recorded_at <= %(now)s
+      AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
+    GROUP BY ro.uprn, h.borough_code, days_ago
+"""
+
+
+def cold_home_observations(
+    conn: psycopg.Connection[Any],
+    *,
+    now: datetime,
+    policy: AlertPolicy,
+    borough: str | None = None,
+) -> list[Observation]:
+    """A home is cold after days in a row whose mean is below the threshold, warm after days
+    in a row at or above the (higher) warm level; a day in between, or with too few hours of
+    readings, ends the run."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            SELECT_DAILY_TEMPERATURE,
+            {"now": now, "days": policy.cold_lookback_days, "borough": borough},
+        ).fetchall()
+    days_by_home: dict[tuple[int, str], dict[int, tuple[float, int]]] = {}
+    for row in rows:
+        home = days_by_home.setdefault((row["uprn"], row["borough_code"]), {})
+        home[row["days_ago"]] = (row["mean_c"], row["hours"])
+    observations = []
+    for (uprn, borough_code), days in days_by_home.items():
+        obs = _cold_observation(uprn, borough_code, days, now=now, policy=policy)
+        if obs is not None:
+            observations.append(obs)
+    return observations
+
+
+def _day_class(mean_c: float, hours: int, policy: AlertPolicy) -> str:
+    if hours < policy.cold_min_hours_per_day:
+        return "sparse"
+    if mean_c < policy.cold_day_mean_below_c:
+        return "cold"
+    if mean_c >= policy.warm_day_mean_at_least_c:
+        return "warm"
+    return "between"
+
+
+def _cold_observation(
+    uprn: int,
+    borough_code: str,
+    days: dict[int, tuple[float, int]],
+    *,
+    now: datetime,
+    policy: AlertPolicy,
+) -> Observation | None:
+    classes = [
+        _day_class(*days[d], policy) if d in days else "sparse"
+        for d in range(policy.cold_lookback_days)
+    ]
+    first = classes[0]
+    if first not in ("cold", "warm"):
+        return None
+    run = 1
+    while run < len(classes) and classes[run] == first:
+        run += 1
+    run_means = [round(days[d][0], 1) for d in range(run)]
+    evidence = {
+        "daily_mean_c": {str(d): round(mean, 2) for d, (mean, _) in sorted(days.items())},
+        "run_days": run,
+        "cold_below_c": policy.cold_day_mean_below_c,
+        "warm_at_least_c": policy.warm_day_mean_at_least_c,
+    }
+    since = now - timedelta(days=run)
+    if first == "cold":
+        coldest = min(run_means)
+        severity = "red" if coldest < policy.cold_day_red_below_c else "amber"
+        return Observation(
+            kind="cold_home",
+            borough_code=borough_code,
+            uprn=uprn,
+            sensor_id=None,
+            state="risk",
+            since=since,
+            severity=severity,
+            title="The home has been cold for several days",
+            explanation=(
+                f"The home's average indoor temperature has been below "
+                f"{policy.cold_day_mean_below_c:g} °C on each of the last {run} days "
+                f"(daily averages {', '.join(f'{m:g}' for m in reversed(run_means))} °C). "
+                "A cold home is harder to keep free of condensation and is a risk to health; "
+                "the household may need help with heating or its cost."
+            ),
+            evidence=evidence,
+        )
+    return Observation(
+        kind="cold_home",
+        borough_code=borough_code,
+        uprn=uprn,
+        sensor_id=None,
+        state="safe",
+        since=since,
+        severity="info",
+        title="The home is warm again",
+        explanation=(
+            f"The home's average indoor temperature has been at least "
+            f"{policy.warm_day_mean_at_least_c:g} °C on each of the last {run} days."
         ),
         evidence=evidence,
     )

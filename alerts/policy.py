@@ -43,7 +43,8 @@ class AlertPolicy:
     battery_red_pct: float = 5.0
     battery_ok_pct: float = 30.0
 
-    fault_raise_after: timedelta = timedelta(0)
+    # The model's fault detector already waits for a fault to persist before listing it, so a
+    # listed fault is raised at once; it clears after a day of assessments without it.
     fault_clear_after: timedelta = timedelta(hours=24)
 
     # A newly heard sensor gets a day to be placed before anyone is told.
@@ -53,7 +54,7 @@ class AlertPolicy:
         return {
             "damp_mould": self.damp_raise_after,
             "cold_home": self.cold_raise_after,
-            "sensor_fault": self.fault_raise_after,
+            "unplaced_sensor": self.unplaced_after,
         }.get(kind, timedelta(0))
 
     def clear_after(self, kind: str) -> timedelta:

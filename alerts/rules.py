@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from alerts.home_conditions import damp_observations
+from alerts.home_conditions import cold_home_observations, damp_observations
 from alerts.observation import Observation
 from alerts.policy import DEFAULT_POLICY, AlertPolicy
 from alerts.records import (
@@ -41,6 +41,7 @@ from alerts.records import (
     open_alerts,
     subject_key,
 )
+from alerts.sensor_conditions import fault_observations, sensor_observations, unassigned_sensors
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class AlertSummary:
     escalated: dict[str, int] = field(default_factory=dict)
     cleared: dict[str, int] = field(default_factory=dict)
     open_total: int = 0
+    # Sensors heard with no borough and no placement: listed for administrators, not alerted.
+    unassigned_sensors: int = 0
     raised_alert_ids: tuple[int, ...] = ()
 
     def __str__(self) -> str:
@@ -65,7 +68,8 @@ class AlertSummary:
 
         return (
             f"raised [{fmt(self.raised)}], escalated [{fmt(self.escalated)}], "
-            f"cleared [{fmt(self.cleared)}], {self.open_total} open"
+            f"cleared [{fmt(self.cleared)}], {self.open_total} open, "
+            f"{self.unassigned_sensors} unassigned sensors"
         )
 
 
@@ -79,7 +83,19 @@ def evaluate_alerts(
     """Raise, escalate and clear alerts as of `now`; the caller commits."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (EVALUATION_LOCK_KEY,))
     current = {alert.subject_key: alert for alert in open_alerts(conn)}
-    observations = damp_observations(conn, now=now, policy=policy, borough=borough)
+    open_faults = [
+        (a.uprn, a.sensor_id, a.borough_code)
+        for a in current.values()
+        if a.kind == "sensor_fault" and a.uprn is not None and a.sensor_id is not None
+    ]
+    observations = [
+        *damp_observations(conn, now=now, policy=policy, borough=borough),
+        *cold_home_observations(conn, now=now, policy=policy, borough=borough),
+        *sensor_observations(conn, now=now, policy=policy, borough=borough),
+        *fault_observations(
+            conn, now=now, policy=policy, open_fault_subjects=open_faults, borough=borough
+        ),
+    ]
 
     raised: Counter[str] = Counter()
     escalated: Counter[str] = Counter()
@@ -117,6 +133,7 @@ def evaluate_alerts(
         cleared=dict(cleared),
         open_total=len(current),
         raised_alert_ids=tuple(raised_ids),
+        unassigned_sensors=len(unassigned_sensors(conn, now=now)),
     )
     if raised or escalated or cleared:
         logger.info("alerts evaluated at %s: %s", now.isoformat(), summary)

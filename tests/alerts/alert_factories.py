@@ -66,3 +66,61 @@ def add_assessment(
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+_sensors = itertools.count(1)
+
+
+def add_sensor(
+    conn: Conn,
+    *,
+    uprn: int | None = None,
+    borough_code: str | None = BOROUGH,
+    placed_from: datetime | None = None,
+    first_seen_at: datetime | None = None,
+    last_seen_at: datetime | None = None,
+    battery_pct: float | None = None,
+) -> str:
+    """A sensor, placed in the home's first room from `placed_from` when `uprn` is given."""
+    sensor_id = f"alert-test-{random.randrange(16**8):08x}-{next(_sensors)}"
+    conn.execute(
+        """
+        INSERT INTO sensors (sensor_id, borough_code, first_seen_at, last_seen_at, battery_pct)
+        VALUES (%s, %s, %s, %s, %s)
+        """,
+        (sensor_id, borough_code, first_seen_at, last_seen_at, battery_pct),
+    )
+    if uprn is not None:
+        conn.execute(
+            """
+            INSERT INTO sensor_placements (sensor_id, room_id, valid_from)
+            SELECT %s, min(room_id), %s FROM rooms WHERE uprn = %s
+            """,
+            (sensor_id, placed_from, uprn),
+        )
+    return sensor_id
+
+
+def add_readings(
+    conn: Conn,
+    *,
+    sensor_id: str,
+    start: datetime,
+    end: datetime,
+    temperature_c: float,
+    humidity_pct: float = 60.0,
+    step: timedelta = timedelta(hours=1),
+) -> None:
+    """Readings every `step` in [start, end), as ingest stores them."""
+    times = []
+    at = start
+    while at < end:
+        times.append(at)
+        at += step
+    conn.execute("SELECT dw_ensure_readings_partitions(%s::timestamptz[])", (times,))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO readings (sensor_id, recorded_at, temperature_c, humidity_pct) "
+            "VALUES (%s, %s, %s, %s)",
+            [(sensor_id, t, temperature_c, humidity_pct) for t in times],
+        )
