@@ -15,18 +15,17 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from alerts.audit import write_audit
+from alerts.outbox import publish
 
 AlertKind = Literal[
     "damp_mould", "cold_home", "sensor_offline", "sensor_fault", "battery_low", "unplaced_sensor"
 ]
-Severity = Literal["info", "amber", "red"]
 AlertStatus = Literal["open", "acknowledged", "cleared"]
 
 HOME_KINDS: frozenset[str] = frozenset({"damp_mould", "cold_home"})
 SENSOR_KINDS: frozenset[str] = frozenset(
     {"sensor_offline", "sensor_fault", "battery_low", "unplaced_sensor"}
 )
-SEVERITY_RANK: dict[str, int] = {"info": 0, "amber": 1, "red": 2}
 
 RULES_ACTOR = "dampwatch:alert-rules"
 
@@ -183,6 +182,7 @@ def insert_alert(
         alert = cur.execute(INSERT_ALERT, params).fetchone()
     if alert is not None:
         _audit(conn, alert, actor, "alert.raised", {"evidence": new.evidence}, now)
+        _publish(conn, alert, "alert.raised", now)
     return alert
 
 
@@ -210,6 +210,7 @@ def escalate_alert(
         raise AlertNotFoundError(f"no alert {alert.alert_id}")
     detail = {"from": alert.severity, "to": severity, "evidence": evidence}
     _audit(conn, updated, RULES_ACTOR, "alert.escalated", detail, now)
+    _publish(conn, updated, "alert.escalated", now)
     return updated
 
 
@@ -233,6 +234,7 @@ def clear_alert(
     if cleared is None:
         raise AlertNotFoundError(f"no open alert {alert.alert_id}")
     _audit(conn, cleared, actor, "alert.cleared", {"reason": reason, "evidence": evidence}, now)
+    _publish(conn, cleared, "alert.cleared", now)
     return cleared
 
 
@@ -273,4 +275,43 @@ def _audit(
             "evaluated_at": now.isoformat(),
             **detail,
         },
+    )
+
+
+SELECT_ADDRESS = "SELECT address, postcode FROM homes WHERE uprn = %s"
+
+
+def alert_payload(conn: psycopg.Connection[Any], alert: Alert) -> dict[str, Any]:
+    """An alert as webhooks and e-mails describe it (the home's address from its own borough)."""
+    home = None if alert.uprn is None else conn.execute(SELECT_ADDRESS, (alert.uprn,)).fetchone()
+    return {
+        "alert_id": alert.alert_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "status": alert.status,
+        "uprn": alert.uprn,
+        "address": None if home is None else home[0],
+        "postcode": None if home is None else home[1],
+        "room_id": alert.room_id,
+        "sensor_id": alert.sensor_id,
+        "title": alert.title,
+        "explanation": alert.explanation,
+        "evidence": alert.evidence,
+        "raised_at": alert.raised_at.isoformat(),
+        "cleared_at": None if alert.cleared_at is None else alert.cleared_at.isoformat(),
+        "clear_reason": alert.clear_reason,
+    }
+
+
+def _publish(conn: psycopg.Connection[Any], alert: Alert, event_type: str, now: datetime) -> None:
+    # The escalation count keeps two escalations of one alert apart; raise and clear happen once.
+    suffix = f":{alert.severity}" if event_type == "alert.escalated" else ""
+    publish(
+        conn,
+        event_id=f"{event_type}:{alert.alert_id}{suffix}",
+        event_type=event_type,
+        borough_code=alert.borough_code,
+        occurred_at=now,
+        data=alert_payload(conn, alert),
+        severity=alert.severity,
     )

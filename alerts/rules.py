@@ -28,11 +28,12 @@ from typing import Any
 
 import psycopg
 
+from alerts.borough_settings import get_borough_settings
+from alerts.cases import CaseExistsError, list_cases, open_case
 from alerts.home_conditions import cold_home_observations, damp_observations
 from alerts.observation import Observation
 from alerts.policy import DEFAULT_POLICY, AlertPolicy
 from alerts.records import (
-    SEVERITY_RANK,
     Alert,
     NewAlert,
     clear_alert,
@@ -42,6 +43,7 @@ from alerts.records import (
     subject_key,
 )
 from alerts.sensor_conditions import fault_observations, sensor_observations, unassigned_sensors
+from alerts.severity import SEVERITY_RANK
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class AlertSummary:
     escalated: dict[str, int] = field(default_factory=dict)
     cleared: dict[str, int] = field(default_factory=dict)
     open_total: int = 0
+    cases_opened: int = 0
     # Sensors heard with no borough and no placement: listed for administrators, not alerted.
     unassigned_sensors: int = 0
     raised_alert_ids: tuple[int, ...] = ()
@@ -69,6 +72,7 @@ class AlertSummary:
         return (
             f"raised [{fmt(self.raised)}], escalated [{fmt(self.escalated)}], "
             f"cleared [{fmt(self.cleared)}], {self.open_total} open, "
+            f"{self.cases_opened} cases opened, "
             f"{self.unassigned_sensors} unassigned sensors"
         )
 
@@ -101,6 +105,7 @@ def evaluate_alerts(
     escalated: Counter[str] = Counter()
     cleared: Counter[str] = Counter()
     raised_ids: list[int] = []
+    turned_red: list[Alert] = []
     for obs in observations:
         key = subject_key(obs.kind, obs.uprn, obs.sensor_id)
         alert = current.get(key)
@@ -110,6 +115,8 @@ def evaluate_alerts(
                 current[key] = new
                 raised[obs.kind] += 1
                 raised_ids.append(new.alert_id)
+                if new.severity == "red":
+                    turned_red.append(new)
         elif obs.state == "risk":
             if SEVERITY_RANK[obs.severity] > SEVERITY_RANK[alert.severity]:
                 current[key] = escalate_alert(
@@ -122,17 +129,21 @@ def evaluate_alerts(
                     now=now,
                 )
                 escalated[obs.kind] += 1
+                if obs.severity == "red":
+                    turned_red.append(current[key])
         elif now - obs.since >= policy.clear_after(obs.kind):
             clear_alert(conn, alert, reason=obs.explanation, evidence=obs.evidence, now=now)
             del current[key]
             cleared[obs.kind] += 1
 
+    cases_opened = sum(_auto_open_case(conn, alert, now=now) for alert in turned_red)
     summary = AlertSummary(
         raised=dict(raised),
         escalated=dict(escalated),
         cleared=dict(cleared),
         open_total=len(current),
         raised_alert_ids=tuple(raised_ids),
+        cases_opened=cases_opened,
         unassigned_sensors=len(unassigned_sensors(conn, now=now)),
     )
     if raised or escalated or cleared:
@@ -157,3 +168,32 @@ def _raise_if_due(
         evidence=obs.evidence,
     )
     return insert_alert(conn, new, now=now)
+
+
+AUTO_CASE_ACTOR = "dampwatch:auto-case"
+
+
+def _auto_open_case(conn: psycopg.Connection[Any], alert: Alert, *, now: datetime) -> bool:
+    """Open a significant-hazard case for a red damp alert, where the borough asked for it and
+    the home has no open case already; the landlord is taken to be aware from `now`."""
+    if alert.kind != "damp_mould" or alert.uprn is None:
+        return False
+    if not get_borough_settings(conn, borough_code=alert.borough_code).auto_open_case_on_red:
+        return False
+    if list_cases(conn, borough=alert.borough_code, uprn=alert.uprn, status="open", limit=1):
+        return False
+    try:
+        open_case(
+            conn,
+            uprn=alert.uprn,
+            borough_code=alert.borough_code,
+            hazard="significant",
+            aware_at=now,
+            opened_by=AUTO_CASE_ACTOR,
+            alert_id=alert.alert_id,
+            source="environmental_sensor",
+            description=f"{alert.title}. {alert.explanation}",
+        )
+    except CaseExistsError:
+        return False
+    return True
