@@ -30,7 +30,7 @@ from api.deps import Runtime
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.ratelimit import RateLimiter
-from api.routes import alerts, health, homes
+from api.routes import alerts, boroughs, cases, health, homes, readings, sensors
 from api.settings import ApiSettings
 from api.web import login, pages
 from api.web.filters import install_filters
@@ -91,8 +91,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(web_root / "static")), name="static")
 
     app.include_router(health.router)
+    app.include_router(boroughs.router)
     app.include_router(homes.router)
+    app.include_router(readings.router)
     app.include_router(alerts.router)
+    app.include_router(cases.router)
+    app.include_router(sensors.router)
     app.include_router(login.router)
     app.include_router(pages.router)
     return app

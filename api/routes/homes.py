@@ -12,7 +12,7 @@ from api.deps import DbConn, HomeReader
 from api.errors import ERROR_RESPONSES, InvalidRequestError, NotFoundError
 from api.pagination import Cursor, Limit, Page
 from api.queries import homes as home_queries
-from api.queries.homes import HomeDetail, HomeOut
+from api.queries.homes import HomeDetail, HomeOut, RoomOut
 from api.queries.risk import RiskPoint, risk_history
 
 router = APIRouter(prefix="/api/v1/homes", tags=["homes"], responses=ERROR_RESPONSES)
@@ -42,6 +42,14 @@ def get_home(uprn: Uprn, db: DbConn, principal: HomeReader) -> HomeDetail:
     if home is None:
         raise NotFoundError("no such home")
     return home
+
+
+@router.get("/{uprn}/rooms", summary="A home's rooms, their sensors and latest risk")
+def list_rooms(uprn: Uprn, db: DbConn, principal: HomeReader) -> list[RoomOut]:
+    home = home_queries.get_home(db, uprn=uprn, borough=principal.scope)
+    if home is None:
+        raise NotFoundError("no such home")
+    return home.rooms
 
 
 @router.get("/{uprn}/risk", summary="A home's or a room's risk over time")
