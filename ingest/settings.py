@@ -1,0 +1,119 @@
+"""Settings of `dampwatch ingest`, read once by the command and passed down."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+
+from store.settings import DatabaseSettings, MqttSettings
+
+# Topic patterns per payload format, relative to DAMP_MQTT_TOPIC_PREFIX. `{name}` matches one
+# topic level (or part of one, as in The Things Stack's `{application_id}@{tenant_id}`); the
+# subscription uses `+` for every level that holds a placeholder.
+DEFAULT_TOPICS: dict[str, str] = {
+    "native": "dw/v1/readings/{sensor_id}",
+    "outdoor": "dw/v1/outdoor/{borough_code}",
+}
+
+
+def _default_client_id() -> str:
+    # Stable across restarts of one host (a StatefulSet pod keeps its name), so the broker
+    # finds the persistent session, and the messages queued for it, again.
+    return f"dampwatch-ingest-{socket.gethostname()}"[:64]
+
+
+class IngestSettings(DatabaseSettings, MqttSettings):
+    """Everything `dampwatch ingest` needs: the broker, the database, batching and spool."""
+
+    def spool_path(self) -> Path:
+        if self.ingest_spool_dir is not None:
+            return self.ingest_spool_dir
+        return platformdirs.user_state_path("dampwatch") / "spool" / self.ingest_client_id
+
+    ingest_client_id: str = Field(
+        default_factory=_default_client_id,
+        min_length=1,
+        max_length=64,
+        description="MQTT client id; keep it stable so the persistent session survives restarts.",
+    )
+    ingest_shared_group: str = Field(
+        default="ingest",
+        pattern=r"^[^/+#]*$",
+        description=(
+            "Shared-subscription group ($share/<group>/...) so replicas split the load (MQTT 5 "
+            "only); empty subscribes directly, each replica then receiving every message."
+        ),
+    )
+    ingest_topics: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TOPICS),
+        description=(
+            "JSON object: payload format -> topic pattern (after the prefix). Formats: native, "
+            "senml, lpp, tts, chirpstack, outdoor; omit one to stop subscribing to it."
+        ),
+    )
+    ingest_batch_size: int = Field(
+        default=2000, ge=1, le=20000, description="Messages per database transaction, at most."
+    )
+    ingest_flush_interval_s: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="A batch is written when it is this old even if it is not full.",
+    )
+    ingest_receive_maximum: int = Field(
+        default=10000,
+        ge=1,
+        le=65535,
+        description=(
+            "MQTT 5 Receive Maximum: unacknowledged messages the broker may send us. Keep it "
+            "well above the batch size, since messages are acked only after COMMIT."
+        ),
+    )
+    ingest_session_expiry_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="MQTT 5 session expiry: how long the broker keeps our queue while we are away.",
+    )
+    ingest_keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive.")
+    ingest_reconnect_min_s: float = Field(
+        default=0.5, gt=0, description="First delay before reconnecting to the broker."
+    )
+    ingest_reconnect_max_s: float = Field(
+        default=30.0, gt=0, description="Longest delay between broker reconnection attempts."
+    )
+    ingest_spool_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Durable local spool for batches taken while the database is unreachable "
+            "(default: the user's state directory, dampwatch/spool/<client id>). One process "
+            "per directory; give it a persistent volume in Kubernetes."
+        ),
+    )
+    ingest_db_retry_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="While spooling, how often to try the database again.",
+    )
+    ingest_max_future_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Readings stamped further ahead of the receive time than this are rejected.",
+    )
+    ingest_max_age_days: float = Field(
+        default=400.0,
+        gt=0,
+        description="Readings older than this are rejected (late backlogs within it are kept).",
+    )
+    ingest_metrics_port: int = Field(
+        default=9108,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus /metrics endpoint; 0 turns it off.",
+    )
+    ingest_metrics_host: str = Field(
+        default="0.0.0.0",  # noqa: S104 - scraped by Prometheus from outside the pod
+        description="Address the /metrics endpoint listens on.",
+    )
