@@ -1,0 +1,265 @@
+"""The numpy core of a scoring run: a block of hourly room conditions in, state and days out.
+
+A block is a grid of rooms x hours (UTC, on the hour), NaN where a room has no reading. For
+every room it computes the coldest-surface conditions, integrates the VTT mould index from the
+room's carried state, and sums each UTC day into the columns of `room_daily_conditions`. The
+database plays no part here, so the benchmark can time the core alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from models.mould_index import MouldState, advance_terms, conditions
+from models.psychro import (
+    FloatArray,
+    absolute_humidity_kg_m3,
+    dew_point_c,
+    vapour_pressure_pa,
+)
+from models.surface import surface_humidity_pct, surface_temperature_c
+
+IntArray = npt.NDArray[np.int64]
+
+# Plausible hourly means for a room's air; outside them the sensor, not the room, is wrong.
+PLAUSIBLE_TEMPERATURE_C = (0.0, 40.0)
+PLAUSIBLE_HUMIDITY_PCT = (2.0, 100.0)
+# A rise and fall of humidity this large within one hour is a burst of steam (a shower, a pan)
+# at or near the sensor.
+SPIKE_RANGE_PCT = 15.0
+
+SUM_COLUMNS = (
+    "hours_observed",
+    "readings",
+    "sum_temperature_c",
+    "sum_humidity_pct",
+    "sum_vapour_pressure_pa",
+    "sum_outdoor_temperature_c",
+    "sum_outdoor_humidity_pct",
+    "sum_moisture_excess_kg_m3",
+    "sum_surface_temperature_c",
+    "sum_surface_humidity_pct",
+    "sum_dew_point_margin_c",
+    "hours_air_rh70",
+    "hours_air_rh80",
+    "hours_air_rh85",
+    "hours_surface_rh70",
+    "hours_surface_rh80",
+    "hours_surface_rh85",
+    "hours_condensing",
+    "hours_below_16c",
+    "hours_below_18c",
+    "hours_growth",
+    "sum_growth_rate_per_h",
+    "sum_growth_m_max",
+    "sum_decline_potential",
+    "hours_stuck",
+    "hours_implausible",
+    "hours_spike",
+)
+MIN_COLUMNS = ("min_dew_point_margin_c", "min_temperature_c", "min_humidity_pct")
+MAX_COLUMNS = (
+    "max_temperature_c",
+    "max_humidity_pct",
+    "max_jump_temperature_c",
+    "max_jump_humidity_pct",
+)
+LAST_COLUMNS = ("mould_index",)
+DAILY_COLUMNS = SUM_COLUMNS + MIN_COLUMNS + MAX_COLUMNS + LAST_COLUMNS
+INTEGER_COLUMNS = frozenset(c for c in SUM_COLUMNS if c.startswith("hours_") or c == "readings")
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyBlock:
+    """Hourly means of many rooms on one grid; every 2-D array is (rooms, hours)."""
+
+    start_hour: int  # hours since 1970-01-01 UTC of column 0
+    temperature_c: FloatArray
+    humidity_pct: FloatArray
+    readings: IntArray
+    temperature_range_c: FloatArray  # max - min within the hour
+    humidity_range_pct: FloatArray
+    outdoor_temperature_c: FloatArray
+    outdoor_humidity_pct: FloatArray
+    temperature_factor: FloatArray  # (rooms,)
+
+    @property
+    def hours(self) -> int:
+        return int(self.temperature_c.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """Carried per room between runs (one value per room in each array)."""
+
+    mould: MouldState
+    last_temperature_c: FloatArray  # NaN when unknown
+    last_humidity_pct: FloatArray
+
+    @classmethod
+    def empty(cls, n: int) -> RoomState:
+        return cls(MouldState.zeros(n), np.full(n, np.nan), np.full(n, np.nan))
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBlock:
+    """Per-room, per-day columns of `room_daily_conditions` (rooms, days) and which exist."""
+
+    first_day: int  # days since 1970-01-01 of column 0
+    columns: dict[str, FloatArray]
+    present: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    state: RoomState
+    daily: DailyBlock
+
+
+def _previous(values: FloatArray, carried: FloatArray) -> FloatArray:
+    """The last known hourly value before each hour, NaN where there is none."""
+    filled = np.concatenate([carried[:, np.newaxis], values], axis=1)
+    index = np.where(np.isfinite(filled), np.arange(filled.shape[1]), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    carried_fill = np.take_along_axis(filled, index, axis=1)
+    result: FloatArray = carried_fill[:, :-1]
+    return result
+
+
+def _last_known(values: FloatArray, carried: FloatArray) -> FloatArray:
+    filled = np.concatenate([carried[:, np.newaxis], values], axis=1)
+    index = np.where(np.isfinite(filled), np.arange(filled.shape[1]), 0).max(axis=1)
+    result: FloatArray = filled[np.arange(filled.shape[0]), index]
+    return result
+
+
+def _by_day(values: npt.NDArray[np.generic], start_hour: int, fill: float) -> FloatArray:
+    """Pad the hour axis to whole UTC days and reshape to (rooms, days, 24)."""
+    lead = start_hour % 24
+    total = lead + values.shape[1]
+    trail = (-total) % 24
+    padded = np.pad(values.astype(np.float64), ((0, 0), (lead, trail)), constant_values=fill)
+    result: FloatArray = padded.reshape(values.shape[0], -1, 24)
+    return result
+
+
+def integrate_block(
+    block: HourlyBlock,
+    state: RoomState,
+    *,
+    sensitivity: str = "sensitive",
+    decline: float = 1.0,
+) -> BlockResult:
+    """Advance every room through the block and sum its hours into UTC days."""
+    theta_i = block.temperature_c
+    rh_i = block.humidity_pct
+    known = np.isfinite(theta_i) & np.isfinite(rh_i)
+    factor = block.temperature_factor[:, np.newaxis]
+    theta_si = surface_temperature_c(theta_i, block.outdoor_temperature_c, factor)
+    rh_si = surface_humidity_pct(theta_i, rh_i, theta_si)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dew_margin = theta_si - dew_point_c(theta_i, rh_i)
+    excess = absolute_humidity_kg_m3(theta_i, rh_i) - absolute_humidity_kg_m3(
+        block.outdoor_temperature_c, block.outdoor_humidity_pct
+    )
+    terms = conditions(theta_si, rh_si, sensitivity)
+    mould, trace = advance_terms(
+        state.mould, terms, sensitivity=sensitivity, decline=decline, trace=True
+    )
+    if trace is None:
+        raise RuntimeError("advance_terms() returned no trace")
+
+    prev_t = _previous(theta_i, state.last_temperature_c)
+    prev_rh = _previous(rh_i, state.last_humidity_pct)
+    with np.errstate(invalid="ignore"):
+        jump_t = np.abs(theta_i - prev_t)
+        jump_rh = np.abs(rh_i - prev_rh)
+        stuck = (
+            known
+            & (block.temperature_range_c == 0.0)
+            & (block.humidity_range_pct == 0.0)
+            & (jump_t == 0.0)
+            & (jump_rh == 0.0)
+        )
+        implausible = known & (
+            (theta_i < PLAUSIBLE_TEMPERATURE_C[0])
+            | (theta_i > PLAUSIBLE_TEMPERATURE_C[1])
+            | (rh_i < PLAUSIBLE_HUMIDITY_PCT[0])
+            | (rh_i > PLAUSIBLE_HUMIDITY_PCT[1])
+        )
+        spike = known & (block.humidity_range_pct > SPIKE_RANGE_PCT)
+
+    def count(mask: npt.NDArray[np.bool_]) -> FloatArray:
+        result: FloatArray = _by_day(mask & known, block.start_hour, 0.0).sum(axis=2)
+        return result
+
+    def total(values: FloatArray) -> FloatArray:
+        result: FloatArray = _by_day(np.where(known, values, 0.0), block.start_hour, 0.0).sum(
+            axis=2
+        )
+        return result
+
+    def extreme(values: FloatArray, *, highest: bool) -> FloatArray:
+        fill = -np.inf if highest else np.inf
+        days = _by_day(np.where(known & np.isfinite(values), values, fill), block.start_hour, fill)
+        out = days.max(axis=2) if highest else days.min(axis=2)
+        result: FloatArray = np.where(np.isfinite(out), out, np.nan)
+        return result
+
+    with np.errstate(invalid="ignore"):
+        columns: dict[str, FloatArray] = {
+            "hours_observed": count(known),
+            "readings": total(block.readings.astype(np.float64)),
+            "sum_temperature_c": total(theta_i),
+            "sum_humidity_pct": total(rh_i),
+            "sum_vapour_pressure_pa": total(vapour_pressure_pa(theta_i, rh_i)),
+            "sum_outdoor_temperature_c": total(block.outdoor_temperature_c),
+            "sum_outdoor_humidity_pct": total(block.outdoor_humidity_pct),
+            "sum_moisture_excess_kg_m3": total(excess),
+            "sum_surface_temperature_c": total(theta_si),
+            "sum_surface_humidity_pct": total(rh_si),
+            "sum_dew_point_margin_c": total(dew_margin),
+            "hours_air_rh70": count(rh_i > 70.0),
+            "hours_air_rh80": count(rh_i > 80.0),
+            "hours_air_rh85": count(rh_i > 85.0),
+            "hours_surface_rh70": count(rh_si > 70.0),
+            "hours_surface_rh80": count(rh_si > 80.0),
+            "hours_surface_rh85": count(rh_si > 85.0),
+            "hours_condensing": count(dew_margin <= 0.0),
+            "hours_below_16c": count(theta_i < 16.0),
+            "hours_below_18c": count(theta_i < 18.0),
+            "hours_growth": count(terms.grows),
+            "sum_growth_rate_per_h": total(terms.rate_per_h),
+            "sum_growth_m_max": total(terms.rate_per_h * terms.m_max),
+            "sum_decline_potential": total(trace.decline_potential),
+            "hours_stuck": count(stuck),
+            "hours_implausible": count(implausible),
+            "hours_spike": count(spike),
+            "min_dew_point_margin_c": extreme(dew_margin, highest=False),
+            "min_temperature_c": extreme(theta_i, highest=False),
+            "min_humidity_pct": extreme(rh_i, highest=False),
+            "max_temperature_c": extreme(theta_i, highest=True),
+            "max_humidity_pct": extreme(rh_i, highest=True),
+            "max_jump_temperature_c": extreme(jump_t, highest=True),
+            "max_jump_humidity_pct": extreme(jump_rh, highest=True),
+            "mould_index": _by_day_last(trace.mould_index, known, block.start_hour),
+        }
+    present = columns["hours_observed"] > 0
+    new_state = RoomState(
+        mould,
+        _last_known(theta_i, state.last_temperature_c),
+        _last_known(rh_i, state.last_humidity_pct),
+    )
+    return BlockResult(new_state, DailyBlock(block.start_hour // 24, columns, present))
+
+
+def _by_day_last(values: FloatArray, known: npt.NDArray[np.bool_], start_hour: int) -> FloatArray:
+    """The value at each day's last observed hour, NaN for a day with none."""
+    days = _by_day(np.where(known, values, np.nan), start_hour, np.nan)
+    index = np.where(np.isfinite(days), np.arange(24), -1).max(axis=2)
+    picked = np.take_along_axis(days, np.maximum(index, 0)[..., np.newaxis], axis=2)[..., 0]
+    result: FloatArray = np.where(index >= 0, picked, np.nan)
+    return result

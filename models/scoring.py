@@ -1,0 +1,269 @@
+"""The scoring job: new readings in, one risk assessment per room and per home out.
+
+Incremental: each room carries its mould index, dry-period timer and watermark in
+`room_model_states`, and its daily sums in `room_daily_conditions`; a run reads only readings
+at or after a room's watermark, so its cost follows the new data, not the history, and scoring
+in pieces gives what one run over the whole history gives. Vectorised: rooms are processed in
+chunks as numpy arrays. Safe to repeat: a second run at the same `now` finds nothing new and
+writes no second row. Sharded: `borough` limits a run to one borough, and runs on different
+boroughs never touch the same rows (each takes its borough's advisory lock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from models.assessments import Assessment, write_assessments
+from models.climate import MAX_BRIDGE_H, outdoor_grid
+from models.faults import rule_faults
+from models.features import FEATURE_DAYS, TREND_DAYS, Window, compute_features, daily_means
+from models.hourly import HourlyBlock, integrate_block
+from models.psychro import FloatArray
+from models.rating import rate_homes, rate_rooms
+from models.source import (
+    Room,
+    carried_state,
+    daily_window,
+    epoch_hour,
+    hour_at,
+    hourly_outdoor,
+    hourly_readings,
+    list_rooms,
+    write_days,
+    write_states,
+)
+from models.surface import temperature_factor
+
+logger = logging.getLogger(__name__)
+
+MODEL_VERSION = "dampwatch-risk/0.1 (VTT 2010 sensitive, ISO 13788)"
+# A room seen for the first time is integrated from at most this far back.
+MAX_HISTORY_DAYS = 120
+CHUNK_ROOMS = 2000
+# Sensitivity class and C_mat of the coldest surface: painted plaster, gypsum board and
+# wallpaper are "sensitive" in Ojanen et al. 2010 (Table 2); C_mat 1 is the conservative choice.
+SURFACE_SENSITIVITY = "sensitive"
+SURFACE_DECLINE = 1.0
+
+# Advisory-lock namespace for scoring (an arbitrary constant, shared by every run).
+LOCK_NAMESPACE = 0x44570000
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSummary:
+    """What one run did."""
+
+    rooms: int
+    homes: int
+    hours_integrated: int
+    assessments_written: int
+    amber: int
+    red: int
+    faults: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.homes} homes, {self.rooms} rooms, {self.hours_integrated} room-hours, "
+            f"{self.assessments_written} assessments ({self.red} red, {self.amber} amber homes, "
+            f"{self.faults} sensor faults)"
+        )
+
+
+def _lock(conn: psycopg.Connection[Any], borough: str | None) -> None:
+    """One run per borough at a time; a run over all boroughs takes every borough's lock."""
+    if borough is None:
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(gss_code))"
+            " FROM (SELECT gss_code FROM boroughs ORDER BY gss_code) b",
+            (LOCK_NAMESPACE,),
+        )
+    else:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, borough))
+
+
+@contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("scoring rooms", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _build_block(
+    conn: psycopg.Connection[Any], rooms: list[Room], *, since: dt.datetime, end_hour: int
+) -> tuple[HourlyBlock | None, FloatArray]:
+    """The chunk's new hourly readings on one grid, with outdoor conditions per room."""
+    rows = hourly_readings(conn, rooms, since=since, until=hour_at(end_hour))
+    last_hour = np.full(len(rooms), np.nan)
+    if rows.shape[0] == 0:
+        return None, last_hour
+    ids = np.array([r.room_id for r in rooms])
+    order = np.argsort(ids)
+    pos = order[np.searchsorted(ids, rows[:, 0].astype(np.int64), sorter=order)]
+    hours = rows[:, 1].astype(np.int64)
+    start = int(hours.min())
+    width = end_hour - start
+    col = hours - start
+    grid = np.full((len(rooms), width), np.nan)
+    t, rh, t_rng, rh_rng = grid.copy(), grid.copy(), grid.copy(), grid.copy()
+    count = np.zeros((len(rooms), width), dtype=np.int64)
+    t[pos, col], rh[pos, col], count[pos, col] = rows[:, 2], rows[:, 3], rows[:, 4]
+    t_rng[pos, col], rh_rng[pos, col] = rows[:, 5], rows[:, 6]
+    np.fmax.at(last_hour, pos, hours.astype(np.float64))
+
+    boroughs = sorted({r.borough_code for r in rooms})
+    epoch_hours = np.arange(start - MAX_BRIDGE_H, end_hour + MAX_BRIDGE_H, dtype=np.int64)
+    obs_t = np.full((len(boroughs), epoch_hours.size), np.nan)
+    obs_rh = obs_t.copy()
+    b_index = {b: i for i, b in enumerate(boroughs)}
+    for b, h, temp, hum in hourly_outdoor(
+        conn, boroughs, since=hour_at(int(epoch_hours[0])), until=hour_at(int(epoch_hours[-1]) + 1)
+    ):
+        obs_t[b_index[b], h - epoch_hours[0]] = temp
+        obs_rh[b_index[b], h - epoch_hours[0]] = hum
+    out_t, out_rh, _ = outdoor_grid(epoch_hours, obs_t, obs_rh)
+    inner = slice(MAX_BRIDGE_H, MAX_BRIDGE_H + width)
+    room_b = np.array([b_index[r.borough_code] for r in rooms])
+    block = HourlyBlock(
+        start_hour=start,
+        temperature_c=t,
+        humidity_pct=rh,
+        readings=count,
+        temperature_range_c=t_rng,
+        humidity_range_pct=rh_rng,
+        outdoor_temperature_c=out_t[room_b, inner],
+        outdoor_humidity_pct=out_rh[room_b, inner],
+        temperature_factor=np.array(
+            [temperature_factor(r.temperature_factor, r.archetype) for r in rooms]
+        ),
+    )
+    return block, last_hour
+
+
+def _score_chunk(
+    conn: psycopg.Connection[Any],
+    rooms: list[Room],
+    *,
+    now: dt.datetime,
+    end_hour: int,
+) -> tuple[list[Assessment], int]:
+    """Integrate one chunk's new hours, store its state and days, and rate its rooms."""
+    since = now - dt.timedelta(days=MAX_HISTORY_DAYS)
+    state = carried_state(rooms)
+    block, last_hour = _build_block(conn, rooms, since=since, end_hour=end_hour)
+    hours = 0
+    if block is not None:
+        result = integrate_block(
+            block, state, sensitivity=SURFACE_SENSITIVITY, decline=SURFACE_DECLINE
+        )
+        ids = [r.room_id for r in rooms]
+        write_days(conn, ids, result.daily)
+        new = result.state
+        states = [
+            (
+                room.room_id,
+                hour_at(int(last_hour[i]) + 1),
+                float(new.mould.mould_index[i]),
+                float(new.mould.dry_h[i]),
+                _finite(new.last_temperature_c[i]),
+                _finite(new.last_humidity_pct[i]),
+            )
+            for i, room in enumerate(rooms)
+            if np.isfinite(last_hour[i])
+        ]
+        write_states(conn, states, model_version=MODEL_VERSION, now=now)
+        hours = int(np.count_nonzero(np.isfinite(block.temperature_c)))
+        state = new
+
+    last_day = (end_hour - 1) // 24
+    columns = daily_window(
+        conn, [r.room_id for r in rooms], first_day=last_day - TREND_DAYS + 1, last_day=last_day
+    )
+    window = Window(last_day, columns)
+    recent = window.tail(FEATURE_DAYS)
+    features = compute_features(recent)
+    faults = rule_faults(window)
+    surface_daily = daily_means(window, "sum_surface_humidity_pct")
+    assessments = rate_rooms(
+        rooms,
+        features=features,
+        mould_index=state.mould.mould_index,
+        faults=faults,
+        surface_humidity_daily=surface_daily,
+        now=now,
+        window_start=hour_at((last_day - FEATURE_DAYS + 1) * 24),
+        window_end=hour_at(end_hour),
+        model_version=MODEL_VERSION,
+        sensitivity=SURFACE_SENSITIVITY,
+    )
+    return assessments, hours
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _chunks(rooms: list[Room], size: int) -> Iterator[list[Room]]:
+    """Chunks of about `size` rooms that never split a home."""
+    chunk: list[Room] = []
+    for room in rooms:
+        if len(chunk) >= size and chunk[-1].uprn != room.uprn:
+            yield chunk
+            chunk = []
+        chunk.append(room)
+    if chunk:
+        yield chunk
+
+
+def score_homes(
+    conn: psycopg.Connection[Any],
+    *,
+    now: dt.datetime,
+    borough: str | None = None,
+    progress: bool = False,
+) -> ScoreSummary:
+    """Score every room and home (of one borough, if given) with readings up to `now`.
+
+    Only whole hours before `now` are integrated. The caller owns the transaction: commit
+    after this returns for the state, days and assessments to be kept together.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must carry a UTC offset")
+    _lock(conn, borough)
+    end_hour = epoch_hour(now)
+    window_start = hour_at(end_hour - FEATURE_DAYS * 24)
+    rooms = list_rooms(conn, now=now, window_start=window_start, borough=borough)
+    room_assessments: list[Assessment] = []
+    hours = 0
+    with _progress(progress, len(rooms)) as advance:
+        for chunk in _chunks(rooms, CHUNK_ROOMS):
+            chunk_assessments, chunk_hours = _score_chunk(conn, chunk, now=now, end_hour=end_hour)
+            room_assessments.extend(chunk_assessments)
+            hours += chunk_hours
+            if advance is not None:
+                advance(len(chunk))
+    home_assessments = rate_homes(rooms, room_assessments)
+    written = write_assessments(conn, [*room_assessments, *home_assessments])
+    summary = ScoreSummary(
+        rooms=len(room_assessments),
+        homes=len(home_assessments),
+        hours_integrated=hours,
+        assessments_written=written,
+        amber=sum(a.band == "amber" for a in home_assessments),
+        red=sum(a.band == "red" for a in home_assessments),
+        faults=sum(len(a.details.get("faults", [])) for a in room_assessments),
+    )
+    logger.info("scoring run at %s: %s", now.isoformat(), summary)
+    return summary
