@@ -69,8 +69,11 @@ class Dataset:
 
 
 def sensor_table(homes: list[HomeSpec]) -> SensorTable:
-    rows = [(s.sensor_id, h.uprn, h.borough_code, *ROOM_SLOTS[s.slot], s.payload_format,
-             s.provisioned) for h in homes for s in h.sensors]
+    rows = [
+        (s.sensor_id, h.uprn, h.borough_code, *ROOM_SLOTS[s.slot], s.payload_format, s.provisioned)
+        for h in homes
+        for s in h.sensors
+    ]
     cols = list(zip(*rows, strict=True)) if rows else [()] * 7
     return SensorTable(
         sensor_id=np.array(cols[0], dtype=str),
@@ -87,8 +90,12 @@ def outdoor_hourly(options: SimOptions, start_s: int, end_s: int) -> Outdoor:
     codes = options.borough_codes()
     hours = np.arange(-(-start_s // 3600) * 3600, end_s, 3600, dtype=np.int64)
     temperature, humidity = outdoor_conditions(options.seed, codes, hours)
-    return Outdoor(codes, hours, np.round(temperature, 2).astype(np.float32),
-                   np.round(humidity, 1).astype(np.float32))
+    return Outdoor(
+        codes,
+        hours,
+        np.round(temperature, 2).astype(np.float32),
+        np.round(humidity, 1).astype(np.float32),
+    )
 
 
 def _window(options: SimOptions) -> tuple[int, int]:
@@ -127,13 +134,23 @@ def generate_dataset(options: SimOptions) -> Dataset:
         return parts[0]
     if not parts:
         start_s, end_s = _window(options)
-        return Dataset(datetime.fromtimestamp(start_s, UTC), datetime.fromtimestamp(end_s, UTC),
-                       options.seed, sensor_table([]), Readings.concat([]),
-                       outdoor_hourly(options, start_s, end_s),
-                       {"homes": [], "unprovisioned_sensors": []}, Truth.concat([]))
+        return Dataset(
+            datetime.fromtimestamp(start_s, UTC),
+            datetime.fromtimestamp(end_s, UTC),
+            options.seed,
+            sensor_table([]),
+            Readings.concat([]),
+            outdoor_hourly(options, start_s, end_s),
+            {"homes": [], "unprovisioned_sensors": []},
+            Truth.concat([]),
+        )
     offsets = np.cumsum([0] + [len(p.sensors) for p in parts[:-1]]).tolist()
-    sensors = SensorTable(*(np.concatenate([getattr(p.sensors, f) for p in parts])
-                            for f in SensorTable.__dataclass_fields__))
+    sensors = SensorTable(
+        *(
+            np.concatenate([getattr(p.sensors, f) for p in parts])
+            for f in SensorTable.__dataclass_fields__
+        )
+    )
     first = parts[0]
     return Dataset(
         start_at=first.start_at,
@@ -144,8 +161,9 @@ def generate_dataset(options: SimOptions) -> Dataset:
         outdoor=first.outdoor,
         provisioning={
             "homes": [h for p in parts for h in p.provisioning["homes"]],
-            "unprovisioned_sensors": [s for p in parts
-                                      for s in p.provisioning["unprovisioned_sensors"]],
+            "unprovisioned_sensors": [
+                s for p in parts for s in p.provisioning["unprovisioned_sensors"]
+            ],
         },
         truth=Truth.concat([p.truth for p in parts]),
     )

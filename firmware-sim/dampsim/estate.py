@@ -27,8 +27,16 @@ from dampsim.streams import STREAM_FAULT, STREAM_HOME, STREAM_SENSOR, rng_for, s
 # Fictitious UPRNs: 12 digits from 900,000,000,000, a block of ten million per seed.
 UPRN_BASE = 900_000_000_000
 UPRN_BLOCK = 10_000_000
-STREETS = ("Example Street", "Sample Road", "Specimen Close", "Placeholder Lane", "Test Row",
-           "Fixture Gardens", "Model Terrace", "Synthetic Way")
+STREETS = (
+    "Example Street",
+    "Sample Road",
+    "Specimen Close",
+    "Placeholder Lane",
+    "Test Row",
+    "Fixture Gardens",
+    "Model Terrace",
+    "Synthetic Way",
+)
 HEATING_PATTERNS = ("bredem", "all_day", "evening_only")
 RISK_DRIVERS = ("moisture", "under_heating", "cold_fabric", "mixed")
 SENSOR_MODELS = {
@@ -128,10 +136,11 @@ def borough_formats(seed: int, borough_index: int, formats: str) -> tuple[str, s
     return primary, others[int(rng.integers(len(others)))]
 
 
-def _draw_physics(rng: np.random.Generator, archetype: Archetype, driver: str | None,
-                  slots: tuple[int, ...]) -> HomePhysics:
+def _draw_physics(
+    rng: np.random.Generator, archetype: Archetype, driver: str | None, slots: tuple[int, ...]
+) -> HomePhysics:
     base_f = rng.uniform(*archetype.f_range)
-    occupants = int(min(1 + len(slots) - 3 + rng.integers(0, 3), 6))
+    occupants = min(len(slots) - 2 + int(rng.integers(0, 3)), 6)
     pattern = str(rng.choice(HEATING_PATTERNS, p=(0.6, 0.3, 0.1)))
     setpoint = rng.uniform(19.0, 21.5)
     ach_scale = rng.uniform(*archetype.ach_range)
@@ -159,7 +168,8 @@ def _draw_physics(rng: np.random.Generator, archetype: Archetype, driver: str | 
     if fabric:
         base_f = rng.uniform(0.40, 0.50)
     f_room = tuple(
-        float(min(0.95, base_f + ROOM_F_OFFSET[s] + rng.normal(0.0, 0.02))) for s in range(MAX_ROOMS)
+        float(min(0.95, base_f + ROOM_F_OFFSET[s] + rng.normal(0.0, 0.02)))
+        for s in range(MAX_ROOMS)
     )
     ach_room = tuple(
         float(max(0.15, ach_scale * ach_factor * rng.uniform(0.8, 1.2))) for _ in range(MAX_ROOMS)
@@ -184,8 +194,13 @@ def _draw_physics(rng: np.random.Generator, archetype: Archetype, driver: str | 
     )
 
 
-def _draw_fault(rng: np.random.Generator, fraction: float, allowed: tuple[str, ...], slot: int,
-                slots: tuple[int, ...]) -> FaultSpec | None:
+def _draw_fault(
+    rng: np.random.Generator,
+    fraction: float,
+    allowed: tuple[str, ...],
+    slot: int,
+    slots: tuple[int, ...],
+) -> FaultSpec | None:
     """A fault for one sensor, or None; "unprovisioned" is drawn per home, not here."""
     kinds = [k for k in FAULT_KINDS if k in allowed and k != "unprovisioned"]
     if not kinds or rng.random() >= fraction:
@@ -259,8 +274,16 @@ def _with_fault(sensor: SensorSpec, fault: FaultSpec) -> SensorSpec:
     return replace(sensor, fault=fault)
 
 
-def _draw_sensor(options: SimOptions, rng: np.random.Generator, home: int, slot: int, n: int,
-                 primary: str, secondary: str, slots: tuple[int, ...]) -> SensorSpec:
+def _draw_sensor(
+    options: SimOptions,
+    rng: np.random.Generator,
+    home: int,
+    slot: int,
+    n: int,
+    primary: str,
+    secondary: str,
+    slots: tuple[int, ...],
+) -> SensorSpec:
     fmt = primary if rng.random() < 0.75 else secondary
     if options.formats == "mixed" and rng.random() < 0.05:
         fmt = "lpp"
@@ -271,8 +294,13 @@ def _draw_sensor(options: SimOptions, rng: np.random.Generator, home: int, slot:
     else:
         # Firmware reports every 5, 10 or 15 minutes depending on the device's configuration.
         interval = float(rng.choice([300.0, 600.0, 900.0], p=[0.2, 0.5, 0.3]))
-    fault = _draw_fault(rng_for(options.seed, STREAM_FAULT, home, slot, n),
-                        options.fault_fraction, options.fault_kinds, slot, slots)
+    fault = _draw_fault(
+        rng_for(options.seed, STREAM_FAULT, home, slot, n),
+        options.fault_fraction,
+        options.fault_kinds,
+        slot,
+        slots,
+    )
     quick_drain = options.firmware_quirks and rng.random() < 0.04
     return SensorSpec(
         sensor_id=sensor_id,
@@ -285,8 +313,9 @@ def _draw_sensor(options: SimOptions, rng: np.random.Generator, home: int, slot:
         phase_s=float(rng.uniform(0.0, interval)),
         battery_start_pct=float(rng.uniform(35.0, 100.0) if quick_drain else rng.uniform(70, 100)),
         # Two AA cells last 2-5 years at these intervals; a bad cell or unit dies in weeks.
-        battery_drain_pct_day=float(rng.uniform(0.6, 2.0) if quick_drain else rng.uniform(
-            0.05, 0.14)),
+        battery_drain_pct_day=float(
+            rng.uniform(0.6, 2.0) if quick_drain else rng.uniform(0.05, 0.14)
+        ),
         fault=fault,
     )
 
@@ -294,4 +323,3 @@ def _draw_sensor(options: SimOptions, rng: np.random.Generator, home: int, slot:
 def iter_homes(options: SimOptions, start: int = 0, stop: int | None = None) -> Iterator[HomeSpec]:
     for index in range(start, options.homes if stop is None else min(stop, options.homes)):
         yield draw_home(options, index)
-

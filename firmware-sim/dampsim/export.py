@@ -60,12 +60,13 @@ def home_document(home: HomeSpec, placed_from: str) -> dict[str, Any]:
     }
 
 
-def provisioning_export(options: SimOptions, *, now_s: float | None = None,
-                        homes: Iterator[HomeSpec] | None = None) -> dict[str, Any]:
+def provisioning_export(
+    options: SimOptions, *, now_s: float | None = None, homes: Iterator[HomeSpec] | None = None
+) -> dict[str, Any]:
     """The provisioning document for the estate `options` describes."""
     placed_from = datetime.fromtimestamp(placed_from_s(options, now_s), UTC).isoformat()
     documents = []
-    unprovisioned = []
+    unprovisioned: list[str] = []
     for home in homes if homes is not None else iter_homes(options):
         documents.append(home_document(home, placed_from))
         unprovisioned.extend(s.sensor_id for s in home.sensors if not s.provisioned)

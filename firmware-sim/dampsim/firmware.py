@@ -56,8 +56,15 @@ OFFLINE_START_PER_DAY = 0.06
 OFFLINE_MAX_H = 36.0
 DUPLICATE_SHARE = 1.0 / 300.0
 BACKLOG_FORMATS = ("native", "senml")
-FAULT_CODES = {None: 0, "stuck": 1, "drift": 2, "heat_source": 3, "moisture_source": 4,
-               "moved": 5, "unprovisioned": 6}
+FAULT_CODES = {
+    None: 0,
+    "stuck": 1,
+    "drift": 2,
+    "heat_source": 3,
+    "moisture_source": 4,
+    "moved": 5,
+    "unprovisioned": 6,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +82,16 @@ class Readings:
     def __len__(self) -> int:
         return int(self.sensor.size)
 
-    def select(self, mask: npt.NDArray[np.bool_]) -> Readings:
-        return Readings(self.sensor[mask], self.recorded_at[mask], self.temperature_c[mask],
-                        self.humidity_pct[mask], self.battery_pct[mask], self.sent_at[mask],
-                        self.duplicate[mask])
+    def select(self, mask: npt.NDArray[np.bool_] | IntArray) -> Readings:
+        return Readings(
+            self.sensor[mask],
+            self.recorded_at[mask],
+            self.temperature_c[mask],
+            self.humidity_pct[mask],
+            self.battery_pct[mask],
+            self.sent_at[mask],
+            self.duplicate[mask],
+        )
 
     @staticmethod
     def concat(parts: list[Readings], offsets: list[int] | None = None) -> Readings:
@@ -116,8 +129,9 @@ class GridWindow:
 class Firmware:
     """The devices of a batch of homes; `measure` turns room states into readings."""
 
-    def __init__(self, homes: list[HomeSpec], seed: int, quirks: bool,
-                 period: tuple[int, int]) -> None:
+    def __init__(
+        self, homes: list[HomeSpec], seed: int, quirks: bool, period: tuple[int, int]
+    ) -> None:
         self.seed = seed
         self.quirks = quirks
         specs = [(i, s) for i, h in enumerate(homes) for s in h.sensors]
@@ -130,10 +144,12 @@ class Firmware:
         self.battery_start = np.array([s.battery_start_pct for _, s in specs])
         self.drain_per_day = np.array([s.battery_drain_pct_day for _, s in specs])
         self.backlog = np.array([s.payload_format in BACKLOG_FORMATS for _, s in specs])
-        self.cal_t = np.clip(hashed_normal(seed, STREAM_SENSOR, self.key, 1) * 0.12,
-                             -ACCURACY_T_C, ACCURACY_T_C)
-        self.cal_rh = np.clip(hashed_normal(seed, STREAM_SENSOR, self.key, 2) * 0.8,
-                              -ACCURACY_RH_PCT, ACCURACY_RH_PCT)
+        self.cal_t = np.clip(
+            hashed_normal(seed, STREAM_SENSOR, self.key, 1) * 0.12, -ACCURACY_T_C, ACCURACY_T_C
+        )
+        self.cal_rh = np.clip(
+            hashed_normal(seed, STREAM_SENSOR, self.key, 2) * 0.8, -ACCURACY_RH_PCT, ACCURACY_RH_PCT
+        )
         self.drift_ppm = hashed_normal(seed, STREAM_SENSOR, self.key, 3) * CLOCK_DRIFT_PPM_SD
         start, end = period
         self.placed_s = np.full(len(specs), float(start))
@@ -164,7 +180,8 @@ class Firmware:
     def battery_at(self, device: IntArray, true_s: FloatArray) -> FloatArray:
         days = (true_s - self.placed_s[device]) / DAY_S
         level = self.battery_start[device] - self.drain_per_day[device] * days
-        return level if self.quirks else np.maximum(level, 5.0)
+        result: FloatArray = level if self.quirks else np.maximum(level, 5.0)
+        return result
 
     def measure(self, grid: GridWindow, t0: int, t1: int) -> Readings:
         """Every reading the devices take in [t0, t1), from room states on the grid."""
@@ -182,8 +199,7 @@ class Firmware:
         w = position - lo
 
         def at(values: FloatArray) -> FloatArray:
-            result: FloatArray = (values[lo, home, slot] * (1.0 - w)
-                                  + values[lo + 1, home, slot] * w)
+            result: FloatArray = values[lo, home, slot] * (1.0 - w) + values[lo + 1, home, slot] * w
             return result
 
         temperature = at(grid.temperature_c)
@@ -196,10 +212,16 @@ class Firmware:
         wet = active & (fault == FAULT_CODES["moisture_source"])
         humidity = humidity + np.where(wet, magnitude * at(grid.moisture_fraction), 0.0)
 
-        temperature = (temperature + self.cal_t[device]
-                       + NOISE_T_C * hashed_normal(self.seed, STREAM_NOISE_T, self.key[device], k))
-        humidity = (humidity + self.cal_rh[device]
-                    + NOISE_RH_PCT * hashed_normal(self.seed, STREAM_NOISE_RH, self.key[device], k))
+        temperature = (
+            temperature
+            + self.cal_t[device]
+            + NOISE_T_C * hashed_normal(self.seed, STREAM_NOISE_T, self.key[device], k)
+        )
+        humidity = (
+            humidity
+            + self.cal_rh[device]
+            + NOISE_RH_PCT * hashed_normal(self.seed, STREAM_NOISE_RH, self.key[device], k)
+        )
         drifting = active & (fault == FAULT_CODES["drift"])
         days_on = (true_s - self.fault_start_s[device]) / DAY_S
         humidity = humidity + np.where(drifting, magnitude * days_on, 0.0)
@@ -217,22 +239,24 @@ class Firmware:
             keep = online | self.backlog[device]
             sent = np.where(online, true_s, reconnect)
             duplicate = hashed_uniform(self.seed, STREAM_DUPLICATE, self.key[device], k) < (
-                DUPLICATE_SHARE)
+                DUPLICATE_SHARE
+            )
             device, recorded, temperature, humidity, battery, sent, duplicate = (
-                a[keep] for a in (device, recorded, temperature, humidity, battery, sent,
-                                  duplicate))
+                a[keep] for a in (device, recorded, temperature, humidity, battery, sent, duplicate)
+            )
         return Readings(
             sensor=device,
             recorded_at=np.floor(recorded).astype(np.int64),
             temperature_c=np.round(temperature, 1),
             humidity_pct=np.round(humidity, 1),
-            battery_pct=np.round(np.clip(battery, 0.0, 100.0)),
+            battery_pct=np.round(np.clip(battery, 0.0, 100.0)).astype(np.float64),
             sent_at=np.ceil(sent).astype(np.int64),
             duplicate=duplicate,
         )
 
-    def _apply_stuck(self, device: IntArray, stuck: BoolArray, temperature: FloatArray,
-                     humidity: FloatArray) -> None:
+    def _apply_stuck(
+        self, device: IntArray, stuck: BoolArray, temperature: FloatArray, humidity: FloatArray
+    ) -> None:
         """A stuck device repeats the first value it measured once the fault began."""
         for index in np.flatnonzero(stuck):
             d = int(device[index])
@@ -250,8 +274,10 @@ class Firmware:
             d = day - back
             starts = hashed_uniform(self.seed, STREAM_OFFLINE, key, d) < OFFLINE_START_PER_DAY
             begin = d * DAY_S + hashed_uniform(self.seed, STREAM_OFFLINE, key, d, 1) * DAY_S
-            hours = 1.0 + (OFFLINE_MAX_H - 1.0) * hashed_uniform(
-                self.seed, STREAM_OFFLINE, key, d, 2) ** 2
+            hours = (
+                1.0
+                + (OFFLINE_MAX_H - 1.0) * hashed_uniform(self.seed, STREAM_OFFLINE, key, d, 2) ** 2
+            )
             end = begin + hours * 3600.0
             inside = starts & (true_s >= begin) & (true_s < end)
             online &= ~inside

@@ -26,13 +26,20 @@ def grid_ceil(time_s: float) -> int:
 
 
 class HomeBatch:
-    def __init__(self, homes: list[HomeSpec], options: SimOptions, period: tuple[int, int],
-                 *, with_truth: bool = False) -> None:
+    def __init__(
+        self,
+        homes: list[HomeSpec],
+        options: SimOptions,
+        period: tuple[int, int],
+        *,
+        with_truth: bool = False,
+    ) -> None:
         self.homes = homes
         self.physics = RoomPhysics(homes, options.seed, options.borough_codes())
         self.firmware = Firmware(homes, options.seed, options.firmware_quirks, period)
-        self.truth = TruthAccumulator(self.physics.present.shape, self.physics.f) if (
-            with_truth) else None
+        self.truth = (
+            TruthAccumulator(self.physics.present.shape, self.physics.f) if (with_truth) else None
+        )
         self.cursor_s = period[0]
         first = grid_floor(period[0])
         self.physics.start(first)
@@ -42,15 +49,22 @@ class HomeBatch:
     def _snapshot(self) -> StepResult:
         p = self.physics
         zero = np.zeros_like(p.temperature_c)
-        return StepResult(p.temperature_c, p.vapour_g_m3, zero, zero, zero[:, 0], zero[:, 0],
-                          p.temperature_c, zero)
+        return StepResult(
+            p.temperature_c,
+            p.vapour_g_m3,
+            zero,
+            zero,
+            zero[:, 0],
+            zero[:, 0],
+            p.temperature_c,
+            zero,
+        )
 
     def advance(self, until_s: int) -> Readings:
         """Readings taken in [cursor, until_s); steps physics (and truth) as far as needed."""
         if until_s <= self.cursor_s:
             return Readings.concat([])
-        assert self.physics.time_s is not None
-        first_new = self.physics.time_s + STEP_S
+        first_new = (self.physics.time_s or 0) + STEP_S
         steps = self.physics.advance(grid_ceil(until_s))
         if self.truth is not None:
             for k, step in enumerate(steps):

@@ -40,34 +40,42 @@ class Truth:
     def home_summary(self) -> list[dict[str, Any]]:
         """Per home: worst room's M, first days M reached 1 and 3, and its cause."""
         summaries = []
-        for uprn, driver in zip(self.home_uprn.tolist(), self.home_risk_driver.tolist(),
-                                strict=True):
+        for uprn, driver in zip(
+            self.home_uprn.tolist(), self.home_risk_driver.tolist(), strict=True
+        ):
             rows = np.flatnonzero(self.room_uprn == uprn)
-            worst = rows[np.argmax(self.mould_index[rows].max(axis=1))] if (
-                self.mould_index.shape[1]) else rows[0]
+            worst = (
+                rows[np.argmax(self.mould_index[rows].max(axis=1))]
+                if (self.mould_index.shape[1])
+                else rows[0]
+            )
             m1 = [int(d) for d in self.first_day_m1[rows] if d >= 0]
             m3 = [int(d) for d in self.first_day_m3[rows] if d >= 0]
-            summaries.append({
-                "uprn": int(uprn),
-                "max_mould_index": round(float(self.mould_index[rows].max(initial=0.0)), 3),
-                "day_m1": _iso(self.days_at[min(m1)]) if m1 else None,
-                "day_m3": _iso(self.days_at[min(m3)]) if m3 else None,
-                "cause": str(self.cause[worst]) or None,
-                "risk_driver": driver or None,
-                "rooms": [
-                    {
-                        "name": str(self.room_name[r]),
-                        "kind": str(self.room_kind[r]),
-                        "day_m1": _iso(self.days_at[self.first_day_m1[r]])
-                        if self.first_day_m1[r] >= 0 else None,
-                        "day_m3": _iso(self.days_at[self.first_day_m3[r]])
-                        if self.first_day_m3[r] >= 0 else None,
-                        "cause": str(self.cause[r]) or None,
-                        "mould_index_daily": [round(float(m), 3) for m in self.mould_index[r]],
-                    }
-                    for r in rows
-                ],
-            })
+            summaries.append(
+                {
+                    "uprn": int(uprn),
+                    "max_mould_index": round(float(self.mould_index[rows].max(initial=0.0)), 3),
+                    "day_m1": _iso(self.days_at[min(m1)]) if m1 else None,
+                    "day_m3": _iso(self.days_at[min(m3)]) if m3 else None,
+                    "cause": str(self.cause[worst]) or None,
+                    "risk_driver": driver or None,
+                    "rooms": [
+                        {
+                            "name": str(self.room_name[r]),
+                            "kind": str(self.room_kind[r]),
+                            "day_m1": _iso(self.days_at[self.first_day_m1[r]])
+                            if self.first_day_m1[r] >= 0
+                            else None,
+                            "day_m3": _iso(self.days_at[self.first_day_m3[r]])
+                            if self.first_day_m3[r] >= 0
+                            else None,
+                            "cause": str(self.cause[r]) or None,
+                            "mould_index_daily": [round(float(m), 3) for m in self.mould_index[r]],
+                        }
+                        for r in rows
+                    ],
+                }
+            )
         return summaries
 
     def to_json(self) -> dict[str, Any]:
@@ -82,8 +90,19 @@ class Truth:
         if not parts:
             e = np.zeros(0, dtype=np.int64)
             s = np.zeros(0, dtype=str)
-            return Truth(e, e, s, s, np.zeros((0, 0), dtype=np.float32),
-                         np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), s, e, s, [])
+            return Truth(
+                e,
+                e,
+                s,
+                s,
+                np.zeros((0, 0), dtype=np.float32),
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0, dtype=np.int32),
+                s,
+                e,
+                s,
+                [],
+            )
         return Truth(
             days_at=parts[0].days_at,
             room_uprn=np.concatenate([p.room_uprn for p in parts]),

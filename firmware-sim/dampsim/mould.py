@@ -5,17 +5,17 @@ Implemented here from the papers (the simulator imports nothing from the service
 - Hukka A. & Viitanen H. (1999), "A mathematical model of mould growth on wooden material",
   Wood Science and Technology 33:475-485 — growth rate, eq. 4 (time in days):
 
-      dM/dt = k1 k2 / (7 exp(−0.68 ln T − 13.9 ln RH + 0.14 W − 0.33 SQ + 66.02))
+      dM/dt = k1 k2 / (7 exp(-0.68 ln T - 13.9 ln RH + 0.14 W - 0.33 SQ + 66.02))
 
   with W = 0 (pine) and SQ = 0 (sawn surface), as the updated model takes them; and the decline
-  in unfavourable conditions, eq. 6, per hour since conditions turned: −0.032/day for the first
-  6 h, 0 from 6 h to 24 h, −0.016/day after 24 h.
+  in unfavourable conditions, eq. 6, per hour since conditions turned: -0.032/day for the first
+  6 h, 0 from 6 h to 24 h, -0.016/day after 24 h.
 - Ojanen T. et al. (2010), "Mold growth modeling of building structures using sensitivity
   classes of materials", Proc. Thermal Performance of the Exterior Envelopes of Whole Buildings
-  XI: growth only above RH_crit(T) = max(−0.00267 T³ + 0.160 T² − 3.13 T + 100, RH_min) for
+  XI: growth only above RH_crit(T) = max(-0.00267 T³ + 0.160 T² - 3.13 T + 100, RH_min) for
   0 < T < 50 C; k1 by sensitivity class (0.578 below M = 1 and 0.386 above for "sensitive");
-  k2 = max(1 − exp(2.3 (M − Mmax)), 0) with Mmax = A + B x − C x², x = (RH_crit − RH) /
-  (RH_crit − 100), (A, B, C) = (0.3, 6, 1) for "sensitive"; RH_min = 80 % for the sensitive
+  k2 = max(1 - exp(2.3 (M - Mmax)), 0) with Mmax = A + B x - C x², x = (RH_crit - RH) /
+  (RH_crit - 100), (A, B, C) = (0.3, 6, 1) for "sensitive"; RH_min = 80 % for the sensitive
   classes; decline scaled by the material factor C_mat (0.5, "relatively low decline").
 
 Interior finishes with their dust and paint are taken as "sensitive" (Ojanen 2010 lists glued
@@ -88,11 +88,14 @@ class MouldIndex:
         exponent = -0.68 * np.log(safe_t) - 13.9 * np.log(rh) + 66.02
         growth_per_day = k1 * k2 / (7.0 * np.exp(exponent))
         since = self.hours_unfavourable
-        decline_per_day = np.where(
-            since < 6.0,
-            DECLINE_FIRST_6_H_PER_DAY,
-            np.where(since < 24.0, 0.0, DECLINE_AFTER_24_H_PER_DAY),
-        ) * cls.decline_factor
+        decline_per_day = (
+            np.where(
+                since < 6.0,
+                DECLINE_FIRST_6_H_PER_DAY,
+                np.where(since < 24.0, 0.0, DECLINE_AFTER_24_H_PER_DAY),
+            )
+            * cls.decline_factor
+        )
         rate_per_day = np.where(grows, growth_per_day, decline_per_day)
         self.m = np.clip(self.m + rate_per_day * hours / 24.0, 0.0, M_MAX)
         self.hours_unfavourable = np.where(grows, 0.0, since + hours)

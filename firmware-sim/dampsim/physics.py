@@ -7,7 +7,7 @@ ventilation (H_ae = U_w A_w + 0.33 n V) couple it to outdoors, internal surfaces
 mass (C_m per floor area by archetype) loses through the opaque fabric (H_me):
 
     θa = (H_ae θe + H_am θm + H_z θh + Φg + Φh) / (H_ae + H_am + H_z)
-    C_m dθm/dt = H_am (θa − θm) + H_me (θe − θm)
+    C_m dθm/dt = H_am (θa - θm) + H_me (θe - θm)
 
 Heating is a thermostat on the air temperature limited by the radiators' output: Φh is what
 holds θa at the set-point, clipped to [0, Φmax]. So a room warms within the hour the heating
@@ -15,14 +15,14 @@ comes on and its walls follow over hours, and cools overnight at the pace of its
 
 Moisture: one node per room whose capacity includes furnishings' buffering (k ≥ 1):
 
-    k V dc/dt = G + n V (ce − c) + nz V (ch − c)
+    k V dc/dt = G + n V (ce - c) + nz V (ch - c)
 
 with c the vapour density (g/m3), G the moisture produced (g/h), n and nz the outdoor and
 inter-room air changes (/h). Over a step both balances are integrated exactly for inputs held
 constant (exponential update), so the 10-minute step is always stable. Air that would exceed
 saturation condenses (c is capped at saturation).
 
-The coldest surface follows the design's steady relation θsi = θe + f (θa − θe) with the room's
+The coldest surface follows the design's steady relation θsi = θe + f (θa - θe) with the room's
 temperature factor f (BS EN ISO 13788:2012, eq. 2); its RH is the room air's vapour pressure over
 the saturation pressure at θsi.
 """
@@ -37,15 +37,15 @@ import numpy.typing as npt
 from dampsim.archetypes import (
     AIR_HEAT_WH_M3K,
     AIR_TO_MASS_W_M2K,
-    ROOM_HEIGHT_M,
-    WINDOW_SHARE,
     BATHROOM,
     DESIGN_OUTDOOR_C,
     KITCHEN,
     MAX_ROOMS,
     ROOM_EXPOSED_M2,
+    ROOM_HEIGHT_M,
     ROOM_SETPOINT_OFFSET_C,
     ROOM_VOLUME_M3,
+    WINDOW_SHARE,
 )
 from dampsim.estate import HomeSpec
 from dampsim.psychro import relative_humidity_pct, saturation_density_g_m3, vapour_density_g_m3
@@ -168,9 +168,10 @@ class RoomPhysics:
         drive = to_air * out_c + self.interzone_w_k * self._home_mean(self.temperature_c)
         gains = self.gains_w[:, :, slot]
         needed = total * self.setpoint_c - drive - self.air_mass_w_k * self.mass_c - gains
-        heating_w = np.where(self.heating[:, :, slot],
-                             np.clip(needed, 0.0, self.heating_max_w), 0.0)
-        # The mass node with the air node substituted: dθm/dt = (inflow − loss θm) / C_m.
+        heating_w = np.where(
+            self.heating[:, :, slot], np.clip(needed, 0.0, self.heating_max_w), 0.0
+        )
+        # The mass node with the air node substituted: dθm/dt = (inflow - loss θm) / C_m.
         share = self.air_mass_w_k / total
         inflow = share * (drive + gains + heating_w) + self.mass_out_w_k * out_c
         loss = share * (to_air + self.interzone_w_k) + self.mass_out_w_k
@@ -182,8 +183,11 @@ class RoomPhysics:
         ach = self.ach[:, :, slot]
         mix = ach + self.interzone_ach
         produced = self.moisture_g_h[:, :, slot]
-        source = (np.where(self.present, produced / np.maximum(self.volume_m3, 1e-9), 0.0)
-                  + ach * out_vapour + self.interzone_ach * self._home_mean(self.vapour_g_m3))
+        source = (
+            np.where(self.present, produced / np.maximum(self.volume_m3, 1e-9), 0.0)
+            + ach * out_vapour
+            + self.interzone_ach * self._home_mean(self.vapour_g_m3)
+        )
         vapour_eq = source / mix
         self.vapour_g_m3 = vapour_eq + (self.vapour_g_m3 - vapour_eq) * np.exp(
             -dt_h * mix / self.buffer
@@ -191,8 +195,11 @@ class RoomPhysics:
         self.vapour_g_m3 = np.minimum(self.vapour_g_m3, saturation_density_g_m3(self.temperature_c))
 
         surface_c = out_c + self.f * (self.temperature_c - out_c)
-        surface_rh = np.minimum(relative_humidity_pct(self.vapour_g_m3, self.temperature_c)
-                                * _saturation_ratio(self.temperature_c, surface_c), 100.0)
+        surface_rh = np.minimum(
+            relative_humidity_pct(self.vapour_g_m3, self.temperature_c)
+            * _saturation_ratio(self.temperature_c, surface_c),
+            100.0,
+        )
         return StepResult(
             temperature_c=self.temperature_c,
             vapour_g_m3=self.vapour_g_m3,

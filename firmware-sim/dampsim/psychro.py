@@ -39,9 +39,7 @@ def saturation_density_g_m3(temperature_c: npt.ArrayLike) -> FloatArray:
     return vapour_density_g_m3(temperature_c, 100.0)
 
 
-def relative_humidity_pct(
-    vapour_g_m3: npt.ArrayLike, temperature_c: npt.ArrayLike
-) -> FloatArray:
+def relative_humidity_pct(vapour_g_m3: npt.ArrayLike, temperature_c: npt.ArrayLike) -> FloatArray:
     """RH (%) of air holding `vapour_g_m3` at `temperature_c`; may exceed 100 (callers clip)."""
     t = np.asarray(temperature_c, dtype=np.float64)
     pv = np.asarray(vapour_g_m3, dtype=np.float64) / 1000.0 * R_VAPOUR_J_PER_KG_K * (t + KELVIN)

@@ -32,8 +32,9 @@ class PublishError(RuntimeError):
 class Publisher:
     """One MQTT connection that publishes at QoS 1 and can wait for every PUBACK."""
 
-    def __init__(self, url: str, protocol: str = "5", *, client_id: str = "",
-                 window: int = DEFAULT_WINDOW) -> None:
+    def __init__(
+        self, url: str, protocol: str = "5", *, client_id: str = "", window: int = DEFAULT_WINDOW
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
             raise PublishError(f"unsupported MQTT URL scheme {parts.scheme!r}")
@@ -44,8 +45,9 @@ class Publisher:
             protocol=version,
         )
         if parts.username:
-            self.client.username_pw_set(unquote(parts.username),
-                                        unquote(parts.password) if parts.password else None)
+            self.client.username_pw_set(
+                unquote(parts.username), unquote(parts.password) if parts.password else None
+            )
         if parts.scheme in ("mqtts", "ssl"):
             self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self.client.max_inflight_messages_set(min(window, 65_000))
@@ -64,14 +66,26 @@ class Publisher:
         self.client.on_connect = self._on_connect
         self.client.on_publish = self._on_publish
 
-    def _on_connect(self, _client: mqtt.Client, _userdata: object, _flags: object,
-                    reason: ReasonCode, _properties: Properties | None) -> None:
+    def _on_connect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         if reason.is_failure:
             self._connect_error = str(reason)
         self._connected.set()
 
-    def _on_publish(self, _client: mqtt.Client, _userdata: object, _mid: int,
-                    _reason: ReasonCode, _properties: Properties | None) -> None:
+    def _on_publish(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _mid: int,
+        _reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         with self._lock:
             self._in_flight -= 1
             self.acknowledged += 1

@@ -132,6 +132,3 @@ def week_slot(times_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
     weekday = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday: Monday is 0
     result: npt.NDArray[np.int64] = np.where(weekday >= 5, 24 + hour, hour)
     return result
-
-
-__all__ = ["BATHROOM", "LIVING", "home_tables", "week_slot"]

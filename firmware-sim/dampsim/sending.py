@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dampsim.firmware import Readings
 from dampsim.fleet import HomeBatch
 from dampsim.formats import (
     BACKLOG_FORMATS,
@@ -22,7 +23,6 @@ from dampsim.formats import (
     encoder_for,
 )
 from dampsim.publisher import Publisher
-from dampsim.firmware import Readings
 
 # A reading with no timestamp of its own is stamped on arrival: send it only when it is fresh.
 UNTIMESTAMPED_MAX_AGE_S = 120.0
@@ -65,15 +65,15 @@ class Sender:
     def add_batch(self, batch: HomeBatch) -> None:
         self._devices[id(batch)] = devices_of(batch)
 
-    def send_history(self, batch: HomeBatch, readings: Readings, *, now_s: int,
-                     wall_s: float) -> None:
+    def send_history(
+        self, batch: HomeBatch, readings: Readings, *, now_s: int, wall_s: float
+    ) -> None:
         """Send what has left the devices by `now_s`, in long backlogs; keep the rest."""
         due = readings.sent_at <= now_s
         self._keep(batch, readings.select(~due))
         self._publish(batch, readings.select(due), wall_s, group_by_sent=False)
 
-    def send_live(self, batch: HomeBatch, readings: Readings, *, now_s: int,
-                  wall_s: float) -> None:
+    def send_live(self, batch: HomeBatch, readings: Readings, *, now_s: int, wall_s: float) -> None:
         due = readings.sent_at <= now_s
         self._keep(batch, readings.select(~due))
         self._publish(batch, readings.select(due), wall_s, group_by_sent=False)
@@ -99,8 +99,9 @@ class Sender:
         if len(readings):
             self._pending.append(_Pending(batch, readings))
 
-    def _publish(self, batch: HomeBatch, readings: Readings, wall_s: float, *,
-                 group_by_sent: bool) -> None:
+    def _publish(
+        self, batch: HomeBatch, readings: Readings, wall_s: float, *, group_by_sent: bool
+    ) -> None:
         if not len(readings):
             return
         devices = self._devices[id(batch)]
@@ -113,7 +114,7 @@ class Sender:
             rows = [_row(readings, int(i)) for i in group]
             if device.payload_format in BACKLOG_FORMATS:
                 for lo in range(0, len(rows), MAX_ROWS_PER_MESSAGE):
-                    self._send(device, rows[lo:lo + MAX_ROWS_PER_MESSAGE], wall_s, False)
+                    self._send(device, rows[lo : lo + MAX_ROWS_PER_MESSAGE], wall_s, False)
                 for i in group[readings.duplicate[group]]:
                     self._send(device, [_row(readings, int(i))], wall_s, False)
                     self.stats.duplicates += 1
@@ -143,5 +144,10 @@ class Sender:
 
 def _row(readings: Readings, i: int) -> Row:
     recorded = int(readings.recorded_at[i])
-    return Row(recorded, float(readings.temperature_c[i]), float(readings.humidity_pct[i]),
-               float(readings.battery_pct[i]), counter=recorded // 60)
+    return Row(
+        recorded,
+        float(readings.temperature_c[i]),
+        float(readings.humidity_pct[i]),
+        float(readings.battery_pct[i]),
+        counter=recorded // 60,
+    )

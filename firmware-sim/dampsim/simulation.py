@@ -3,9 +3,9 @@
 The simulated clock never runs ahead of the wall clock (ingest rejects readings from the
 future). In live mode, with E the end of the history (now, unless `end_at` pins it):
 
-- history covers [E − history_days, E − catch_up) and is published as fast as the broker
+- history covers [E - history_days, E - catch_up) and is published as fast as the broker
   acknowledges, as backlog messages of up to 2,000 readings where the format allows;
-- live then starts at E − catch_up and runs at `speed` simulated seconds per real second until
+- live then starts at E - catch_up and runs at `speed` simulated seconds per real second until
   it meets the wall clock, after which it follows the wall clock (speed 1). catch_up is what
   two minutes of accelerated running covers (at 3600x: 5 days), at least an hour and at most a
   quarter of the history, so a demo shows readings arriving quickly and then a fleet living
@@ -13,7 +13,7 @@ future). In live mode, with E the end of the history (now, unless `end_at` pins 
   in one message where its format allows (as store-and-forward firmware does); in real time
   that is one reading per message.
 
-Backfill publishes [E − history_days, E) and stops. Load publishes the same readings one per
+Backfill publishes [E - history_days, E) and stops. Load publishes the same readings one per
 message (as devices do live) at `rate_per_s`, home batch by home batch, so 100,000 homes never
 sit in memory at once.
 """
@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 import numpy as np
 
 from dampsim.estate import HomeSpec, iter_homes
-from dampsim.firmware import Readings
 from dampsim.fleet import HomeBatch
 from dampsim.options import SimOptions
 from dampsim.publisher import Publisher
@@ -78,17 +77,20 @@ def history_window(options: SimOptions, now_s: float) -> tuple[int, int]:
 
 def catch_up_s(options: SimOptions) -> int:
     span = int(options.history_days * DAY_S)
-    return int(min(span, max(min(3600.0, span), min(span / 4, options.speed * LIVE_CATCH_UP_REAL_S))))
+    accelerated = min(span / 4, options.speed * LIVE_CATCH_UP_REAL_S)
+    return int(min(span, max(min(3600.0, span), accelerated)))
 
 
-def run_simulation(options: SimOptions, *, stop: threading.Event | None = None,
-                   progress: Progress | None = None) -> SimReport:
+def run_simulation(
+    options: SimOptions, *, stop: threading.Event | None = None, progress: Progress | None = None
+) -> SimReport:
     """Publish the fleet's readings to the broker as `options.mode` says; see the module doc."""
     stop = stop or threading.Event()
     started = time.monotonic()
     start_s, end_s = history_window(options, time.time())
-    with Publisher(options.mqtt_url, options.mqtt_protocol,
-                   client_id=options.client_id) as publisher:
+    with Publisher(
+        options.mqtt_url, options.mqtt_protocol, client_id=options.client_id
+    ) as publisher:
         sender = Sender(publisher, options.topic_prefix)
         if options.mode == "load":
             clock = _run_load(options, sender, (start_s, end_s), stop, progress)
@@ -96,8 +98,9 @@ def run_simulation(options: SimOptions, *, stop: threading.Event | None = None,
             clock = _run_history(options, sender, (start_s, end_s), end_s, stop, progress)[1]
         else:
             live_from = end_s - catch_up_s(options)
-            batches, clock = _run_history(options, sender, (start_s, end_s), live_from, stop,
-                                          progress)
+            batches, clock = _run_history(
+                options, sender, (start_s, end_s), live_from, stop, progress
+            )
             clock = _run_live(options, sender, batches, clock, stop, started)
         publisher.flush()
         stats = sender.stats
@@ -119,9 +122,14 @@ def run_simulation(options: SimOptions, *, stop: threading.Event | None = None,
     return report
 
 
-def _run_history(options: SimOptions, sender: Sender, window: tuple[int, int], until_s: int,
-                 stop: threading.Event,
-                 progress: Progress | None) -> tuple[list[HomeBatch], int]:
+def _run_history(
+    options: SimOptions,
+    sender: Sender,
+    window: tuple[int, int],
+    until_s: int,
+    stop: threading.Event,
+    progress: Progress | None,
+) -> tuple[list[HomeBatch], int]:
     """Publish [start, until_s) batch by batch; keep the batches (for live) unless backfill."""
     start_s, end_s = window
     fault_period = (start_s, max(end_s, start_s + 7 * DAY_S))
@@ -146,8 +154,14 @@ def _run_history(options: SimOptions, sender: Sender, window: tuple[int, int], u
     return kept, until_s
 
 
-def _run_live(options: SimOptions, sender: Sender, batches: list[HomeBatch], clock_s: int,
-              stop: threading.Event, started: float) -> int:
+def _run_live(
+    options: SimOptions,
+    sender: Sender,
+    batches: list[HomeBatch],
+    clock_s: int,
+    stop: threading.Event,
+    started: float,
+) -> int:
     """Accelerated until the simulated clock meets the wall clock, then in step with it."""
     live_start_mono, live_start_sim = time.monotonic(), clock_s
     while not stop.is_set():
@@ -165,8 +179,13 @@ def _run_live(options: SimOptions, sender: Sender, batches: list[HomeBatch], clo
     return clock_s
 
 
-def _run_load(options: SimOptions, sender: Sender, window: tuple[int, int],
-              stop: threading.Event, progress: Progress | None) -> int:
+def _run_load(
+    options: SimOptions,
+    sender: Sender,
+    window: tuple[int, int],
+    stop: threading.Event,
+    progress: Progress | None,
+) -> int:
     """One reading per message at `rate_per_s`, home batch by home batch, day by day."""
     start_s, end_s = window
     began = time.monotonic()
@@ -181,7 +200,7 @@ def _run_load(options: SimOptions, sender: Sender, window: tuple[int, int],
             cursor = min(cursor + DAY_S, end_s)
             order = np.argsort(readings.recorded_at, kind="stable")
             for lo in range(0, len(order), 1000):
-                piece = readings.select(order[lo:lo + 1000])
+                piece = readings.select(order[lo : lo + 1000])
                 sent += sender.send_each(batch, piece, wall_s=time.time())
                 ahead = sent / options.rate_per_s - (time.monotonic() - began)
                 if ahead > 0:
@@ -196,6 +215,3 @@ def _run_load(options: SimOptions, sender: Sender, window: tuple[int, int],
 
 def _over(options: SimOptions, began: float) -> bool:
     return options.duration_s is not None and time.monotonic() - began >= options.duration_s
-
-
-__all__ = ["Readings", "SimReport", "run_simulation"]

@@ -27,7 +27,6 @@ STREAM_FAULT = 10
 STREAM_WEATHER_BOROUGH = 11
 STREAM_FORMAT = 12
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -49,9 +48,7 @@ def _mix(x: UInt64Array) -> UInt64Array:
     return z ^ (z >> np.uint64(31))
 
 
-def hashed_bits(
-    seed: int, stream: int, *keys: npt.ArrayLike
-) -> UInt64Array:
+def hashed_bits(seed: int, stream: int, *keys: npt.ArrayLike) -> UInt64Array:
     """64 well-mixed bits for each element of the broadcast integer keys."""
     arrays = [np.atleast_1d(np.asarray(k)).astype(np.int64).view(np.uint64) for k in keys]
     shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else (1,)

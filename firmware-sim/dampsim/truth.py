@@ -69,11 +69,13 @@ class TruthAccumulator:
         steps = max(self.steps, 1)
         mean_c = self.sum_air_c / steps
         excess = self.sum_excess / steps
-        ratios = np.stack([
-            excess / MOISTURE_EXCESS_LIMIT_G_M3,
-            UNDER_HEATED_BELOW_C / np.maximum(mean_c, 1.0),
-            COLD_FABRIC_BELOW_F / np.maximum(self.f, 0.05),
-        ])
+        ratios = np.stack(
+            [
+                excess / MOISTURE_EXCESS_LIMIT_G_M3,
+                UNDER_HEATED_BELOW_C / np.maximum(mean_c, 1.0),
+                COLD_FABRIC_BELOW_F / np.maximum(self.f, 0.05),
+            ]
+        )
         flags = ratios >= 1.0
         nearest = np.argmax(ratios, axis=0)
         single = np.array(CAUSES[:3])[nearest]

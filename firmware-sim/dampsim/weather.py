@@ -34,8 +34,9 @@ NORMAL_MAX_C = np.array([8.3, 8.5, 11.4, 14.2, 17.7, 20.7, 23.2, 22.9, 20.1, 15.
 NORMAL_MIN_C = np.array([2.6, 2.4, 4.1, 5.4, 8.4, 13.2, 14.2, 14.0, 11.2, 8.3, 5.1, 2.8])
 # Dew-point depression below the daily minimum, C (assumed; larger in drier spring/summer air).
 DEW_DEPRESSION_C = np.array([0.0, 0.3, 1.2, 2.2, 2.5, 2.5, 2.5, 2.2, 1.5, 0.8, 0.2, 0.0])
-MID_MONTH_DOY = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5,
-                          319.0, 349.5])
+MID_MONTH_DOY = np.array(
+    [15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5]
+)
 ANOMALY_LAG1 = 0.7
 ANOMALY_SD_C = 2.5
 ANOMALY_MEMORY_DAYS = 24  # 0.7**24 < 2e-4: the truncated AR(1) sum is exact to the 0.01 C
@@ -43,9 +44,21 @@ PEAK_HOUR = 15.0  # the daily maximum comes mid-afternoon
 
 # Inner London (ONS statistical definition) runs warmer; the City and Westminster most.
 _HEAT_ISLAND_C = {
-    "E09000001": 1.2, "E09000033": 1.2, "E09000007": 0.9, "E09000019": 0.9, "E09000020": 0.9,
-    "E09000012": 0.8, "E09000013": 0.8, "E09000022": 0.8, "E09000028": 0.8, "E09000030": 0.8,
-    "E09000011": 0.6, "E09000023": 0.6, "E09000032": 0.6, "E09000014": 0.5, "E09000025": 0.5,
+    "E09000001": 1.2,
+    "E09000033": 1.2,
+    "E09000007": 0.9,
+    "E09000019": 0.9,
+    "E09000020": 0.9,
+    "E09000012": 0.8,
+    "E09000013": 0.8,
+    "E09000022": 0.8,
+    "E09000028": 0.8,
+    "E09000030": 0.8,
+    "E09000011": 0.6,
+    "E09000023": 0.6,
+    "E09000032": 0.6,
+    "E09000014": 0.5,
+    "E09000025": 0.5,
 }
 
 
@@ -90,8 +103,9 @@ def daily_weather(
     offsets = np.array([heat_island_c(c) for c in borough_codes])
     jitter = 0.3 * hashed_normal(seed, STREAM_WEATHER_BOROUGH, day_index[:, None], borough_ids)
     mean_c = ((normal_max + normal_min) / 2.0 + anomaly)[:, None] + offsets[None, :] + jitter
-    half_range_c = np.repeat(((normal_max - normal_min) / 2.0 * clearness)[:, None],
-                             len(borough_codes), axis=1)
+    half_range_c = np.repeat(
+        ((normal_max - normal_min) / 2.0 * clearness)[:, None], len(borough_codes), axis=1
+    )
     # Heat islands mostly warm the nights: the range narrows by the offset.
     half_range_c = np.maximum(half_range_c - offsets[None, :] / 2.0, 0.5)
     dew_noise = 0.7 * hashed_normal(seed, STREAM_WEATHER, day_index, 9)

@@ -29,6 +29,6 @@ def encoder_for(payload_format: str) -> Encoder:
     return ENCODERS[payload_format]
 
 
-ENCODERS: dict[str, Encoder] = {"native": native}  # type: ignore[dict-item]
+ENCODERS: dict[str, Encoder] = {"native": native}
 
 __all__ = ["BACKLOG_FORMATS", "MAX_ROWS_PER_MESSAGE", "Device", "Row", "encoder_for"]

@@ -22,8 +22,10 @@ def rfc3339(unix_s: int) -> str:
 
 def _object(row: Row) -> str:
     battery = "" if row.battery_pct is None else f',"battery_pct":{row.battery_pct:g}'
-    return (f'{{"recorded_at":"{rfc3339(row.recorded_at)}","temperature_c":{row.temperature_c:g},'
-            f'"humidity_pct":{row.humidity_pct:g}{battery}}}')
+    return (
+        f'{{"recorded_at":"{rfc3339(row.recorded_at)}","temperature_c":{row.temperature_c:g},'
+        f'"humidity_pct":{row.humidity_pct:g}{battery}}}'
+    )
 
 
 def encode(device: Device, rows: list[Row]) -> bytes:
