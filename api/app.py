@@ -30,9 +30,9 @@ from api.deps import Runtime
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.ratelimit import RateLimiter
-from api.routes import alerts, boroughs, cases, health, homes, readings, sensors
+from api.routes import alerts, boroughs, cases, health, homes, readings, sensors, webhooks
 from api.settings import ApiSettings
-from api.web import login, pages
+from api.web import actions, login, pages
 from api.web.filters import install_filters
 from store.pool import open_pool
 
@@ -97,6 +97,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(cases.router)
     app.include_router(sensors.router)
+    app.include_router(webhooks.router)
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(actions.router)
     return app

@@ -31,6 +31,7 @@ class Series:
     colour: str
     points: Sequence[tuple[datetime, float | None]]
     dash: str = ""  # SVG stroke-dasharray; "" is solid
+    continuous: bool = False  # join points however far apart (a projection, sparse history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def render(chart: Chart) -> Markup:
             f'text-anchor="end">{escape(threshold.label)}</text>'
         )
     for series in chart.series:
-        for run in _runs(series.points):
+        for run in _runs(series.points, join_all=series.continuous):
             path = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in run)
             dash = f' stroke-dasharray="{series.dash}"' if series.dash else ""
             parts.append(
@@ -134,7 +135,7 @@ def _describe(chart: Chart) -> str:
 
 
 def _runs(
-    points: Sequence[tuple[datetime, float | None]],
+    points: Sequence[tuple[datetime, float | None]], *, join_all: bool = False
 ) -> list[list[tuple[datetime, float]]]:
     """Split a series where a value is missing or readings stop for longer than MAX_JOIN."""
     runs: list[list[tuple[datetime, float]]] = []
@@ -145,7 +146,7 @@ def _runs(
                 runs.append(current)
             current = []
             continue
-        if current and at - current[-1][0] > MAX_JOIN:
+        if current and not join_all and at - current[-1][0] > MAX_JOIN:
             runs.append(current)
             current = []
         current.append((at, value))

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
+from alerts.cases import open_case
 from api.auth import create_api_key, create_user
 from api.settings import ApiSettings
 
@@ -34,6 +35,7 @@ class BoroughWorld:
     sensor_ids: list[str] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
+    subscription_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +147,24 @@ def _seed_borough(
     ).fetchone()
     assert row is not None
     world.alert_ids.append(int(row[0]))
+    case = open_case(
+        conn,
+        uprn=world.uprns[1],
+        borough_code=borough,
+        hazard="significant",
+        aware_at=now - timedelta(days=2),
+        opened_by="test",
+        alert_id=world.alert_ids[1],
+    )
+    world.case_ids.append(case.case_id)
+    row = conn.execute(
+        """INSERT INTO webhook_subscriptions (borough_code, url, secret, created_by)
+           VALUES (%s, 'https://hms.example.test/hook', 'a-secret-of-16-chars', 'test')
+           RETURNING subscription_id""",
+        (borough,),
+    ).fetchone()
+    assert row is not None
+    world.subscription_ids.append(int(row[0]))
     return world
 
 
