@@ -93,3 +93,24 @@ def list_audit(
             },
         )
         return cur.fetchall()
+
+
+def record_access(
+    conn: psycopg.Connection[Any],
+    *,
+    actor: str,
+    borough_code: str | None,
+    subject_type: str,
+    subject_id: str | int,
+    what: str,
+) -> int:
+    """Note that `actor` read a home's (or case's) data: who looked at what, and when."""
+    return write_audit(
+        conn,
+        actor=actor,
+        action="access",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        borough_code=borough_code,
+        detail={"what": what},
+    )

@@ -43,6 +43,8 @@ SELECT_DAMP_STATE = """
     SELECT l.assessment_id, l.assessed_at, l.uprn, l.borough_code, l.window_start,
            l.window_end, l.score, l.band, l.mould_index, l.days_to_m1, l.days_to_m3, l.cause,
            l.explanation, l.coverage, l.model_version, l.state,
+           (l.details ->> 'worst_room_id')::bigint AS worst_room_id,
+           l.details -> 'rooms' AS rooms,
            (SELECT min(a.assessed_at) FROM assessed a
              WHERE a.uprn = l.uprn AND a.state = l.state
                AND a.assessed_at > coalesce(o.other_at, '-infinity')) AS since
@@ -91,6 +93,8 @@ def _damp_observation(row: dict[str, Any]) -> Observation:
         "coverage": row["coverage"],
         "model_version": row["model_version"],
         "state_since": row["since"].isoformat(),
+        "worst_room_id": row["worst_room_id"],
+        "rooms": row["rooms"] or [],
     }
     if row["state"] == "risk":
         return Observation(
@@ -104,6 +108,7 @@ def _damp_observation(row: dict[str, Any]) -> Observation:
             title=DAMP_TITLES[row["band"]],
             explanation=row["explanation"],
             evidence=evidence,
+            room_id=row["worst_room_id"],
         )
     return Observation(
         kind="damp_mould",
