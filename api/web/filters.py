@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -23,5 +24,13 @@ def install_filters(env: Environment, time_zone: str) -> None:
             return "within a day"
         return f"in about {round(value)} days"
 
+    def deadline(clock: Any) -> str:
+        """Day-counted clocks end with their due day: say so rather than show midnight."""
+        local_due = clock.due_at.astimezone(zone)
+        if local_due.time() == time(0) and local_due.date() != clock.due_date:
+            return "by the end of " + str(clock.due_date.strftime("%a %-d %b %Y"))
+        return "by " + local(clock.due_at)
+
     env.filters["local"] = local
+    env.filters["deadline"] = deadline
     env.filters["days"] = days
