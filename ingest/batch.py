@@ -61,14 +61,14 @@ def prepare_batch(
     if not messages:
         return batch
     batch.oldest_received_at = messages[0].received_at
-    # One clock for the batch: the time checks allow minutes, a batch spans a fraction of a
-    # second, and a datetime per message would cost more than the decoding.
-    now = datetime.fromtimestamp(messages[-1].received_at, UTC)
     counts = batch.received_by_format
     prefix_len = len(prefix)
     append_reading = batch.readings.append
     for message in messages:
         topic, payload, received_at = message
+        # Each message's own receive time: formats without a timestamp (Cayenne LPP) are
+        # stamped with it, and a replay from the spool decodes exactly as live.
+        now = datetime.fromtimestamp(received_at, UTC)
         decoder: str | None = None
         try:
             if not topic.startswith(prefix):

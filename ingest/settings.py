@@ -15,6 +15,12 @@ from store.settings import DatabaseSettings, MqttSettings
 # subscription uses `+` for every level that holds a placeholder.
 DEFAULT_TOPICS: dict[str, str] = {
     "native": "dw/v1/readings/{sensor_id}",
+    "senml": "dw/v1/senml/{sensor_id}",
+    "lpp": "dw/v1/lpp/{sensor_id}",
+    # The Things Stack v3 MQTT server topic for uplinks (TTS docs, "MQTT Server").
+    "tts": "v3/{application_id}@{tenant_id}/devices/{device_id}/up",
+    # ChirpStack v4 MQTT integration event topic (ChirpStack docs, "MQTT integration").
+    "chirpstack": "application/{application_id}/device/{dev_eui}/event/up",
     "outdoor": "dw/v1/outdoor/{borough_code}",
 }
 

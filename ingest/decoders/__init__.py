@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ingest.decoders import native, outdoor
+from ingest.decoders import chirpstack, lpp, native, outdoor, senml, tts
 from ingest.decoders.result import (
     DEFAULT_LIMITS,
     Decoded,
@@ -24,6 +24,10 @@ from ingest.decoders.routing import DecoderFn, Route, TopicRouter
 
 DECODERS: dict[str, DecoderFn] = {
     native.NAME: native.decode,
+    senml.NAME: senml.decode,
+    lpp.NAME: lpp.decode,
+    tts.NAME: tts.decode,
+    chirpstack.NAME: chirpstack.decode,
     outdoor.NAME: outdoor.decode,
 }
 
