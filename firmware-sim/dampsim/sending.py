@@ -17,11 +17,11 @@ from dampsim.fleet import HomeBatch
 from dampsim.formats import (
     BACKLOG_FORMATS,
     MAX_ROWS_PER_MESSAGE,
-    UNTIMESTAMPED_FORMATS,
     Device,
     Row,
     encoder_for,
 )
+from dampsim.outdoor import outdoor_messages, outdoor_topic
 from dampsim.publisher import Publisher
 
 # A reading with no timestamp of its own is stamped on arrival: send it only when it is fresh.
@@ -34,6 +34,7 @@ class SendStats:
     messages: int = 0
     duplicates: int = 0
     skipped_untimestamped: int = 0
+    outdoor_readings: int = 0
 
 
 @dataclass(slots=True)
@@ -86,6 +87,15 @@ class Sender:
             self._keep(item.batch, item.readings.select(~due))
             self._publish(item.batch, item.readings.select(due), wall_s, group_by_sent=True)
 
+    def send_outdoor(
+        self, seed: int, borough_codes: tuple[str, ...], start_s: int, end_s: int
+    ) -> None:
+        """Publish each borough's hourly weather for the whole hours in [start_s, end_s)."""
+        for code, payload, count in outdoor_messages(seed, borough_codes, start_s, end_s):
+            self.publisher.publish(outdoor_topic(self.prefix, code), payload)
+            self.stats.messages += 1
+            self.stats.outdoor_readings += count
+
     def send_each(self, batch: HomeBatch, readings: Readings, *, wall_s: float) -> int:
         """One message per reading, in the order given; returns how many were sent."""
         devices = self._devices[id(batch)]
@@ -125,12 +135,12 @@ class Sender:
 
     def _send(self, device: Device, rows: list[Row], wall_s: float, duplicate: bool) -> int:
         """Publish one message (twice if `duplicate`); returns the readings sent."""
-        if device.payload_format in UNTIMESTAMPED_FORMATS and (
-            wall_s - rows[0].recorded_at > UNTIMESTAMPED_MAX_AGE_S
+        encoder = encoder_for(device.payload_format)
+        if wall_s - rows[0].recorded_at > UNTIMESTAMPED_MAX_AGE_S and not encoder.carries_time(
+            device
         ):
             self.stats.skipped_untimestamped += len(rows)
             return 0
-        encoder = encoder_for(device.payload_format)
         topic = encoder.topic(self.prefix, device)
         payload = encoder.encode(device, rows)
         for _ in range(2 if duplicate else 1):

@@ -58,6 +58,7 @@ class SimReport:
     bytes: int
     duplicates: int
     skipped_untimestamped: int
+    outdoor_readings: int
     history_start: datetime
     history_end: datetime
     sim_clock_end: datetime
@@ -113,6 +114,7 @@ def run_simulation(
         bytes=publisher.bytes_published,
         duplicates=stats.duplicates,
         skipped_untimestamped=stats.skipped_untimestamped,
+        outdoor_readings=stats.outdoor_readings,
         history_start=datetime.fromtimestamp(start_s, UTC),
         history_end=datetime.fromtimestamp(end_s, UTC),
         sim_clock_end=datetime.fromtimestamp(clock, UTC),
@@ -133,6 +135,7 @@ def _run_history(
     """Publish [start, until_s) batch by batch; keep the batches (for live) unless backfill."""
     start_s, end_s = window
     fault_period = (start_s, max(end_s, start_s + 7 * DAY_S))
+    sender.send_outdoor(options.seed, options.borough_codes(), start_s, until_s)
     kept: list[HomeBatch] = []
     done = 0
     for homes in _batches(options):
@@ -169,6 +172,7 @@ def _run_live(
         wall = time.time()
         target = int(min(live_start_sim + options.speed * elapsed, wall))
         if target > clock_s:
+            sender.send_outdoor(options.seed, options.borough_codes(), clock_s, target)
             for batch in batches:
                 sender.send_live(batch, batch.advance(target), now_s=target, wall_s=wall)
             sender.send_due(target, wall)

@@ -16,6 +16,10 @@ def topic(prefix: str, device: Device) -> str:
     return f"{prefix}dw/v1/readings/{device.sensor_id}"
 
 
+def carries_time(_device: Device) -> bool:
+    return True
+
+
 def rfc3339(unix_s: int) -> str:
     return datetime.fromtimestamp(unix_s, UTC).isoformat()
 
