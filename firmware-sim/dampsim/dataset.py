@@ -115,12 +115,13 @@ def iter_datasets(options: SimOptions, *, batch_homes: int = BATCH_HOMES) -> Ite
         while cursor < end_s:
             cursor = min(cursor + DAY_S, end_s)
             parts.append(batch.advance(cursor))
+        readings = Readings.concat(parts)
         yield Dataset(
             start_at=datetime.fromtimestamp(start_s, UTC),
             end_at=datetime.fromtimestamp(end_s, UTC),
             seed=options.seed,
             sensors=sensor_table(homes),
-            readings=Readings.concat(parts),
+            readings=readings.select(np.lexsort((readings.recorded_at, readings.sensor))),
             outdoor=outdoor,
             provisioning=provisioning_export(options, now_s=end_s, homes=iter(homes)),
             truth=truth_of_batch(batch, fault_period),
