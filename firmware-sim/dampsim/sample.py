@@ -179,8 +179,8 @@ def load_sample(path: str | Path) -> Dataset:
     outdoor = Outdoor(
         borough_codes=tuple(meta["outdoor_boroughs"]),
         at=arrays["outdoor_at"],
-        temperature_c=(arrays["outdoor_temperature_cc"].astype(np.float32) / 100),
-        humidity_pct=(arrays["outdoor_humidity_dpct"].astype(np.float32) / 10),
+        temperature_c=(arrays["outdoor_temperature_cc"] / 100).astype(np.float32),
+        humidity_pct=(arrays["outdoor_humidity_dpct"] / 10).astype(np.float32),
     )
     return Dataset(
         start_at=datetime.fromisoformat(meta["start_at"]),
