@@ -7,17 +7,14 @@ downloads) against the app served by uvicorn in a thread. Screenshots go to test
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from api.app import create_app
+from tests.api.server import serve
 from tests.api.world import PASSWORD, World, api_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.e2e]
@@ -47,27 +44,8 @@ playwright_api = pytest.importorskip(
 @pytest.fixture(scope="module")
 def base_url(api_database_url: str, world: World) -> Iterator[str]:
     """The app served by a real uvicorn on a free port, for the module's tests."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(api_settings(api_database_url)),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(api_settings(api_database_url))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
