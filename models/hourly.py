@@ -27,8 +27,8 @@ IntArray = npt.NDArray[np.int64]
 # Plausible hourly means for a room's air; outside them the sensor, not the room, is wrong.
 PLAUSIBLE_TEMPERATURE_C = (0.0, 40.0)
 PLAUSIBLE_HUMIDITY_PCT = (2.0, 100.0)
-# A rise and fall of humidity this large within one hour is a burst of steam (a shower, a pan)
-# at or near the sensor.
+# A rise or fall of humidity this large within one hour, or from one hour to the next, is a
+# burst of steam (a shower, a pan) at or near the sensor.
 SPIKE_RANGE_PCT = 15.0
 
 SUM_COLUMNS = (
@@ -190,7 +190,7 @@ def integrate_block(
             | (rh_i < PLAUSIBLE_HUMIDITY_PCT[0])
             | (rh_i > PLAUSIBLE_HUMIDITY_PCT[1])
         )
-        spike = known & (block.humidity_range_pct > SPIKE_RANGE_PCT)
+        spike = known & ((block.humidity_range_pct > SPIKE_RANGE_PCT) | (jump_rh > SPIKE_RANGE_PCT))
 
     def count(mask: npt.NDArray[np.bool_]) -> FloatArray:
         result: FloatArray = _by_day(mask & known, block.start_hour, 0.0).sum(axis=2)

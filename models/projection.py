@@ -41,24 +41,33 @@ def days_to_index(
     params = sensitivity_class(sensitivity)
     m = np.nan_to_num(np.asarray(mould_index, dtype=np.float64)).copy()
     result = {t: np.where(m >= t, 0.0, np.nan) for t in targets}
-    # Only rooms that can still grow are integrated: the rest never reach a target from here.
-    active = (growth_rate_per_day > 0) & (m < max(targets)) & (growth_m_max > m)
-    idx = np.flatnonzero(active)
-    if idx.size == 0:
-        return result
+    top = max(targets)
+    idx = np.flatnonzero((growth_rate_per_day > 0) & (m < top) & (growth_m_max > m))
     mi = m[idx]
     rate = growth_rate_per_day[idx] / STEPS_PER_DAY
     m_max = growth_m_max[idx]
     loss = decline_per_day[idx] / STEPS_PER_DAY
     for step in range(1, horizon_days * STEPS_PER_DAY + 1):
+        if idx.size == 0:
+            break
         k1 = np.where(mi < 1.0, params.k1_below_m1, params.k1_from_m1)
         k2 = np.maximum(1.0 - np.exp(K2_STEEPNESS * (mi - m_max)), 0.0)
-        mi = np.maximum(mi + k1 * k2 * rate - loss, 0.0)
+        change = k1 * k2 * rate - loss
+        mi = np.maximum(mi + change, 0.0)
         for target, days in result.items():
             reached = (mi >= target) & np.isnan(days[idx])
             days[idx[reached]] = step / STEPS_PER_DAY
-        if step % STEPS_PER_DAY == 0 and not np.isnan(result[max(targets)][idx]).any():
-            break
+        # A room whose M has stopped rising (growth balanced by decline, or M_max reached)
+        # reaches nothing further, since k2 only falls as M rises: drop it from the loop.
+        going = (change > 1e-9) & (mi < top)
+        if not going.all():
+            idx, mi, rate, m_max, loss = (
+                idx[going],
+                mi[going],
+                rate[going],
+                m_max[going],
+                loss[going],
+            )
     return result
 
 

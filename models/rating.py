@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.assessments import Assessment
-from models.faults import Fault
-from models.features import Features
+from models.faults import Fault, detect_faults
+from models.features import FEATURE_DAYS, Features, Window, compute_features
 from models.projection import days_to_index, humidity_trend_per_week
 from models.psychro import FloatArray
 from models.risk import (
@@ -33,20 +35,32 @@ def _opt(value: float, digits: int = 3) -> float | None:
     return round(float(value), digits) if np.isfinite(value) else None
 
 
-def rate_rooms(
-    rooms: Sequence[Room],
-    *,
-    features: Features,
-    mould_index: FloatArray,
-    faults: Sequence[Fault | None],
-    surface_humidity_daily: FloatArray,
-    now: dt.datetime,
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    model_version: str,
-    sensitivity: str,
-) -> list[Assessment]:
-    """One assessment per room of the chunk."""
+@dataclass(frozen=True, slots=True)
+class RoomMeta:
+    """What the rating needs to know of each room besides its data (one entry per room)."""
+
+    home: npt.NDArray[np.int64]  # rooms of one home share a value (the UPRN)
+    kind: tuple[str, ...]
+    factor: FloatArray  # f_Rsi of the coldest surface
+
+
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    """Per-room results of one run, as arrays (the evaluation reads these directly)."""
+
+    features: Features
+    days_to_m1: FloatArray
+    days_to_m3: FloatArray
+    score: npt.NDArray[np.int64]
+    band: tuple[str, ...]
+    faults: tuple[Fault | None, ...]
+    drops: dict[str, FloatArray]
+
+
+def rate(window: Window, mould_index: FloatArray, meta: RoomMeta, *, sensitivity: str) -> Ratings:
+    """Score, band, projection, cause drops and faults of every room of a window."""
+    recent = window.tail(FEATURE_DAYS)
+    features = compute_features(recent)
     days = days_to_index(
         mould_index,
         features.growth_rate_per_day,
@@ -55,30 +69,47 @@ def rate_rooms(
         sensitivity=sensitivity,
     )
     score = scores(mould_index, days[3.0])
-    factors = np.array([temperature_factor(r.temperature_factor, r.archetype) for r in rooms])
     with np.errstate(invalid="ignore"):
         drops = cause_drops(
             features.temperature_c,
             features.vapour_pressure_pa,
             features.outdoor_temperature_c,
             outdoor_vapour_pressure(features.outdoor_temperature_c, features.outdoor_humidity_pct),
-            factors,
+            meta.factor,
         )
-    bands = [band_of(int(s)) for s in score]
-    trend_rows = [
-        i for i, b in enumerate(bands) if b != "green" and features.coverage[i] >= MIN_COVERAGE
-    ]
+    faults = tuple(detect_faults(window, meta.home, meta.kind))
+    bands = tuple(
+        "unknown"
+        if faults[i] is not None or features.coverage[i] < MIN_COVERAGE
+        else band_of(int(s))
+        for i, s in enumerate(score)
+    )
+    return Ratings(features, days[1.0], days[3.0], score, bands, faults, drops)
+
+
+def rate_rooms(
+    rooms: Sequence[Room],
+    ratings: Ratings,
+    *,
+    surface_humidity_daily: FloatArray,
+    now: dt.datetime,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    model_version: str,
+    mould_index: FloatArray,
+) -> list[Assessment]:
+    """One assessment per room, with the numbers behind it and its explanation."""
+    features = ratings.features
+    trend_rows = [i for i, b in enumerate(ratings.band) if b in ("amber", "red")]
     trends = np.full(len(rooms), np.nan)
     if trend_rows:
         trends[trend_rows] = humidity_trend_per_week(surface_humidity_daily[trend_rows])
 
     out: list[Assessment] = []
     for i, room in enumerate(rooms):
-        fault = faults[i]
-        band = bands[i]
-        if fault is not None or features.coverage[i] < MIN_COVERAGE:
-            band = "unknown"
-        room_drops = {k: float(v[i]) for k, v in drops.items()}
+        fault = ratings.faults[i]
+        band = ratings.band[i]
+        room_drops = {k: float(v[i]) for k, v in ratings.drops.items()}
         cause, causes = cause_of(room_drops, band)
         details: dict[str, Any] = {
             "room_name": room.name,
@@ -88,7 +119,9 @@ def rate_rooms(
             "causes": causes,
             "cause_drops_pct": {k: _opt(v, 1) for k, v in room_drops.items()},
             "trend_surface_humidity_pct_per_week": _opt(trends[i], 2),
-            "temperature_factor": round(float(factors[i]), 3),
+            "temperature_factor": round(
+                float(temperature_factor(room.temperature_factor, room.archetype)), 3
+            ),
             "projection": {
                 "growth_rate_per_day": _opt(features.growth_rate_per_day[i], 5),
                 "growth_m_max": _opt(features.growth_m_max[i], 2),
@@ -102,6 +135,7 @@ def rate_rooms(
             ],
         }
         m = float(mould_index[i])
+        days_m3 = float(ratings.days_to_m3[i])
         out.append(
             Assessment(
                 assessment_id=None,
@@ -110,17 +144,17 @@ def rate_rooms(
                 room_id=room.room_id,
                 window_start=window_start,
                 window_end=window_end,
-                score=int(score[i]),
+                score=int(ratings.score[i]),
                 band=band,
                 mould_index=round(m, 4),
-                days_to_m1=_opt(days[1.0][i], 2),
-                days_to_m3=_opt(days[3.0][i], 2),
+                days_to_m1=_opt(ratings.days_to_m1[i], 2),
+                days_to_m3=_opt(days_m3, 2),
                 cause=cause,
                 explanation=explain_room(
                     room_name=room.name,
                     band=band,
                     mould_index=m,
-                    days_to_m3=float(days[3.0][i]),
+                    days_to_m3=days_m3,
                     surface_humidity_pct=float(features.surface_humidity_pct[i]),
                     hours_surface_rh80=float(
                         np.nan_to_num(features.hours_per_day["surface_rh80"][i])

@@ -25,8 +25,11 @@ from models.surface import DEFAULT_TEMPERATURE_FACTOR, surface_temperature_c
 # VTT mould index scale (Hukka & Viitanen 1999, Table 1): 1 = microscopic growth begins,
 # 3 = growth visible to the naked eye; scoring treats M = 3 as the harm to prevent.
 VISIBLE_MOULD_INDEX = 3.0
-# Days-to-visible-mould at which the projection score falls to 1/e of 100.
-PROJECTION_SCALE_DAYS = 60.0
+# The score is the larger of two piecewise-linear scales. Now: M = 2 (microscopic growth well
+# established) is amber and M = 3 (visible) red. Soon: visible mould projected within six
+# weeks is amber, within three weeks red: an officer's visit and a repair order take that long.
+SCORE_BY_INDEX = ((0.0, 1.0, 2.0, 3.0, 6.0), (0.0, 20.0, 40.0, 70.0, 100.0))
+SCORE_BY_DAYS_TO_M3 = ((0.0, 21.0, 42.0, 90.0, 180.0), (100.0, 70.0, 40.0, 20.0, 0.0))
 RED_FROM_SCORE = 70
 AMBER_FROM_SCORE = 40
 # Below this share of hours with data in the feature window the band is not trusted.
@@ -49,12 +52,13 @@ CAUSE_PHRASES = {
 
 
 def scores(mould_index: FloatArray, days_to_m3: FloatArray) -> npt.NDArray[np.int64]:
-    """0-100 per room: max(100 M/3, 100 exp(-days_to_M3 / 60)), NaN-safe."""
-    now = 100.0 * np.clip(np.nan_to_num(mould_index) / VISIBLE_MOULD_INDEX, 0.0, 1.0)
-    with np.errstate(invalid="ignore"):
-        soon = np.where(
-            np.isfinite(days_to_m3), 100.0 * np.exp(-days_to_m3 / PROJECTION_SCALE_DAYS), 0.0
-        )
+    """0-100 per room: the larger of the index's and the projection's scale, NaN-safe."""
+    now = np.interp(np.nan_to_num(mould_index), *SCORE_BY_INDEX)
+    soon = np.where(
+        np.isfinite(days_to_m3),
+        np.interp(np.nan_to_num(days_to_m3, nan=1e9), *SCORE_BY_DAYS_TO_M3),
+        0.0,
+    )
     result: npt.NDArray[np.int64] = np.rint(np.maximum(now, soon)).astype(np.int64)
     return result
 

@@ -23,11 +23,10 @@ import psycopg
 
 from models.assessments import Assessment, write_assessments
 from models.climate import MAX_BRIDGE_H, outdoor_grid
-from models.faults import rule_faults
-from models.features import FEATURE_DAYS, TREND_DAYS, Window, compute_features, daily_means
+from models.features import FEATURE_DAYS, TREND_DAYS, Window, daily_means
 from models.hourly import HourlyBlock, integrate_block
 from models.psychro import FloatArray
-from models.rating import rate_homes, rate_rooms
+from models.rating import RoomMeta, rate, rate_homes, rate_rooms
 from models.source import (
     Room,
     carried_state,
@@ -40,7 +39,7 @@ from models.source import (
     write_days,
     write_states,
 )
-from models.surface import temperature_factor
+from models.surface import SURFACE_DECLINE, SURFACE_SENSITIVITY, temperature_factor
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +47,6 @@ MODEL_VERSION = "dampwatch-risk/0.1 (VTT 2010 sensitive, ISO 13788)"
 # A room seen for the first time is integrated from at most this far back.
 MAX_HISTORY_DAYS = 120
 CHUNK_ROOMS = 2000
-# Sensitivity class and C_mat of the coldest surface: painted plaster, gypsum board and
-# wallpaper are "sensitive" in Ojanen et al. 2010 (Table 2); C_mat 1 is the conservative choice.
-SURFACE_SENSITIVITY = "sensitive"
-SURFACE_DECLINE = 1.0
 
 # Advisory-lock namespace for scoring (an arbitrary constant, shared by every run).
 LOCK_NAMESPACE = 0x44570000
@@ -192,21 +187,21 @@ def _score_chunk(
         conn, [r.room_id for r in rooms], first_day=last_day - TREND_DAYS + 1, last_day=last_day
     )
     window = Window(last_day, columns)
-    recent = window.tail(FEATURE_DAYS)
-    features = compute_features(recent)
-    faults = rule_faults(window)
-    surface_daily = daily_means(window, "sum_surface_humidity_pct")
+    meta = RoomMeta(
+        home=np.array([r.uprn for r in rooms], dtype=np.int64),
+        kind=tuple(r.kind for r in rooms),
+        factor=np.array([temperature_factor(r.temperature_factor, r.archetype) for r in rooms]),
+    )
+    ratings = rate(window, state.mould.mould_index, meta, sensitivity=SURFACE_SENSITIVITY)
     assessments = rate_rooms(
         rooms,
-        features=features,
-        mould_index=state.mould.mould_index,
-        faults=faults,
-        surface_humidity_daily=surface_daily,
+        ratings,
+        surface_humidity_daily=daily_means(window, "sum_surface_humidity_pct"),
         now=now,
         window_start=hour_at((last_day - FEATURE_DAYS + 1) * 24),
         window_end=hour_at(end_hour),
         model_version=MODEL_VERSION,
-        sensitivity=SURFACE_SENSITIVITY,
+        mould_index=state.mould.mould_index,
     )
     return assessments, hours
 

@@ -18,26 +18,30 @@ from models.psychro import FloatArray, relative_humidity_pct, vapour_pressure_pa
 # is the design value used when nothing is known of a home.
 DEFAULT_TEMPERATURE_FACTOR = 0.75
 
-# Typical f_Rsi at the worst junction by archetype, where a home's own value is not recorded.
-# Values follow BRE IP 1/06 Table 1 and the range BRE BR 497 gives for uninsulated junctions
-# (0.5-0.7 for solid walls and uninsulated cavities, >= 0.75 for modern insulated fabric).
+# The coldest surface is taken to be an interior finish (painted plaster, gypsum board,
+# wallpaper): "sensitive" in Ojanen et al. 2010 (Table 2), declining at C_mat = 0.5 in dry
+# spells (Ojanen 2010, Table 3; pine, the reference, declines at 1.0), which errs towards mould.
+SURFACE_SENSITIVITY = "sensitive"
+SURFACE_DECLINE = 0.5
+
+# Typical f_Rsi at the worst junction by archetype, where a home's own value is not recorded:
+# a little under the middle of the ranges in the worked examples of BRE BR 497 (2007) and BRE
+# IP 1/06 (about 0.65-0.8 at uninsulated solid-wall, cavity and concrete-frame junctions, 0.8-0.9
+# for insulated modern fabric). A surveyed value in homes.temperature_factor always wins; a
+# cold junction far below its archetype (e.g. a failed cavity) is what a survey is for.
 ARCHETYPE_TEMPERATURE_FACTORS: dict[str, float] = {
-    "victorian_terrace": 0.62,
-    "edwardian_terrace": 0.64,
-    "pre1919_solid_wall": 0.62,
-    "interwar_semi": 0.68,
-    "1930s_semi": 0.68,
-    "postwar_concrete": 0.62,
-    "system_built": 0.62,
-    "1960s_tower_block": 0.62,
-    "tower_block_flat": 0.65,
-    "1970s_low_rise": 0.68,
-    "1980s_cavity": 0.72,
-    "cavity_unfilled": 0.70,
-    "cavity_filled": 0.78,
-    "modern_flat": 0.82,
-    "new_build": 0.85,
-    "post2000": 0.82,
+    "victorian_terrace": 0.71,
+    "edwardian_terrace": 0.71,
+    "solid_wall_house": 0.70,
+    "interwar_cavity_semi": 0.75,
+    "cavity_unfilled": 0.75,
+    "cavity_filled": 0.80,
+    "concrete_tower_flat": 0.72,
+    "tower_block_flat": 0.72,
+    "1960s_tower_block": 0.72,
+    "system_built_flat": 0.72,
+    "modern_flat": 0.85,
+    "new_build": 0.86,
 }
 
 
