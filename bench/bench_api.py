@@ -1,0 +1,284 @@
+"""API latency under a fixed request rate: the officers' inbox and a home's 90 days of readings.
+
+A database is filled with `--homes` homes (default 2,000 over 20 boroughs, two sensed rooms
+each) and a winter of readings (`--days` 90 at one reading per `--interval-min` 30 minutes per
+sensor), risk assessments and alerts. `dampwatch api` serves it from its own process. Requests
+are sent open-loop at `--rate` per second (default 200) for `--seconds`: each is timed from the
+moment it was *scheduled*, so a slow server cannot hide its queueing (coordinated omission).
+Three runs per scenario; the table and bench/results/api.json give the medians of p50 and p99.
+
+Target (issue 7): p99 under 100 ms at 200 requests/s with 2,000 homes of a winter's data. The
+load generator shares the machine's cores with the server, so figures are an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from api.auth import create_api_key
+from dampwatch.embedded import free_port, tcp_reachable
+from store.migrate import migrate
+
+RESULTS = Path(__file__).resolve().parent / "results" / "api.json"
+BOROUGHS = [f"E09{n:06d}" for n in range(1, 21)]
+RUNS = 3
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench_api", description=__doc__.split("\n")[0])
+    parser.add_argument("--homes", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--interval-min", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    admin_url = os.environ.get(
+        "DAMP_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    if not os.environ.get("DAMP_BENCH_DATABASE_URL") and not tcp_reachable("127.0.0.1", 5432):
+        print("no PostgreSQL: set DAMP_BENCH_DATABASE_URL")
+        return 1
+    name = f"dampwatch_bench_api_{args.homes}_{args.days}_{args.interval_min}"
+    url = make_conninfo(admin_url, dbname=name)
+    started = time.monotonic()
+    rows = _ensure_data(admin_url, url, name, args.homes, args.days, args.interval_min)
+    print(f"data: {args.homes} homes, {rows:,} readings ({time.monotonic() - started:.0f} s)")
+    with psycopg.connect(url) as conn:
+        _, key = create_api_key(
+            conn, borough_code=BOROUGHS[0], role="borough_system", label="bench"
+        )
+        uprns = [
+            r[0]
+            for r in conn.execute("SELECT uprn FROM homes WHERE borough_code = %s", (BOROUGHS[0],))
+        ]
+    port = free_port()
+    server = _start_api(url, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        end = datetime.now(UTC)
+        start = (end - timedelta(days=args.days)).isoformat().replace("+", "%2B")
+        scenarios = {
+            "inbox": lambda rng: "/api/v1/alerts",
+            "home_readings_90d_hourly": lambda rng: (
+                f"/api/v1/homes/{rng.choice(uprns)}/readings/hourly?start={start}"
+            ),
+        }
+        results = {}
+        for scenario, path_of in scenarios.items():
+            runs = [_run(base, key, path_of, args.rate, args.seconds, seed) for seed in range(RUNS)]
+            results[scenario] = {
+                "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                "errors": sum(r["errors"] for r in runs),
+                "achieved_rate": statistics.median(r["achieved_rate"] for r in runs),
+                "runs": runs,
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    print(
+        f"\n{'scenario':28} {'rate/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'target p99':>11} {'errors':>7}"
+    )
+    for scenario, r in results.items():
+        print(
+            f"{scenario:28} {r['achieved_rate']:8.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{'< 100':>11} {r['errors']:7d}"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "homes": args.homes,
+                "days": args.days,
+                "interval_min": args.interval_min,
+                "readings": rows,
+                "rate_per_s": args.rate,
+                "seconds": args.seconds,
+                "runs": RUNS,
+                "target_p99_ms": 100,
+                "scenarios": results,
+                "cpus": os.cpu_count(),
+                "measured_at": datetime.now(UTC).isoformat(),
+            },
+            indent=2,
+        )
+    )
+    print(f"written {RESULTS}")
+    return 0 if all(r["errors"] == 0 for r in results.values()) else 1
+
+
+def _run(
+    base: str, key: str, path_of: object, rate: float, seconds: float, seed: int
+) -> dict[str, float]:
+    """Open-loop load: request i is due at t0 + i/rate; latency counts from when it was due."""
+    rng = random.Random(seed)
+    total = int(rate * seconds)
+    paths = [path_of(rng) for _ in range(total)]  # type: ignore[operator]
+    latencies: list[float] = [0.0] * total
+    errors = [0]
+    local = threading.local()
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            )
+        return local.client  # type: ignore[no-any-return]
+
+    t0 = time.perf_counter() + 0.2
+
+    def send(i: int) -> None:
+        due = t0 + i / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        try:
+            ok = client().get(paths[i]).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        latencies[i] = (time.perf_counter() - due) * 1000
+        if not ok:
+            errors[0] += 1
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        list(pool.map(send, range(total)))
+    elapsed = time.perf_counter() - t0
+    ordered = np.sort(np.array(latencies))
+    return {
+        "p50_ms": float(np.percentile(ordered, 50)),
+        "p99_ms": float(np.percentile(ordered, 99)),
+        "errors": errors[0],
+        "achieved_rate": total / elapsed,
+    }
+
+
+def _start_api(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
+    env.update(
+        DAMP_DATABASE_URL=url,
+        DAMP_API_PORT=str(port),
+        DAMP_RATE_LIMIT_PER_S="100000",
+        DAMP_RATE_LIMIT_BURST="100000",
+        DAMP_POOL_MAX_SIZE="16",
+        DAMP_LOG_LEVEL="WARNING",
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "dampwatch", "api"], env=env)
+    deadline = time.monotonic() + 30
+    while not tcp_reachable("127.0.0.1", port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("dampwatch api did not start")
+        time.sleep(0.1)
+    return proc
+
+
+def _ensure_data(
+    admin_url: str, url: str, name: str, homes: int, days: int, interval_min: int
+) -> int:
+    """Create and fill the bench database once; later runs reuse it."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    migrate(url)
+    with psycopg.connect(url) as conn:
+        count = conn.execute("SELECT count(*) FROM homes").fetchone()
+        if count is not None and count[0] >= homes:
+            row = conn.execute("SELECT count(*) FROM readings").fetchone()
+            return int(row[0]) if row else 0
+        return _fill(conn, homes, days, interval_min)
+
+
+def _fill(
+    conn: psycopg.Connection[tuple[object, ...]], homes: int, days: int, interval_min: int
+) -> int:
+    rng = np.random.default_rng(7)
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    months = sorted({(start + timedelta(days=d)).replace(day=1, hour=0) for d in range(days + 32)})
+    conn.execute("SELECT dw_ensure_readings_partitions(%s::timestamptz[])", (months,))
+    steps = int(days * 24 * 60 / interval_min)
+    offsets_s = np.arange(steps) * interval_min * 60
+    start_s = start.timestamp()
+    total = 0
+    with conn.cursor() as cur:
+        for n in range(homes):
+            uprn = 10_000_000 + n
+            borough = BOROUGHS[n % len(BOROUGHS)]
+            cur.execute(
+                "INSERT INTO homes (uprn, borough_code, address, postcode, archetype) "
+                "VALUES (%s, %s, %s, 'E1 1AA', 'bench')",
+                (uprn, borough, f"{n} Bench Road"),
+            )
+            band = ("red", "amber", "green", "green", "green")[n % 5]
+            for room_name, kind in (("Bedroom", "bedroom"), ("Living room", "living_room")):
+                cur.execute(
+                    "INSERT INTO rooms (uprn, name, kind) VALUES (%s, %s, %s) RETURNING room_id",
+                    (uprn, room_name, kind),
+                )
+                room_id = cur.fetchone()[0]  # type: ignore[index]
+                sensor_id = f"bench-{uprn}-{kind}"
+                cur.execute(
+                    "INSERT INTO sensors (sensor_id, borough_code, last_seen_at, battery_pct) "
+                    "VALUES (%s, %s, %s, 90)",
+                    (sensor_id, borough, end),
+                )
+                cur.execute(
+                    "INSERT INTO sensor_placements (sensor_id, room_id, valid_from) "
+                    "VALUES (%s, %s, %s)",
+                    (sensor_id, room_id, start - timedelta(days=1)),
+                )
+                temperature = (
+                    18 + 2 * np.sin(offsets_s / 86400 * 2 * np.pi) + rng.normal(0, 0.3, steps)
+                )
+                humidity = 65 + 10 * np.cos(offsets_s / 86400 * 2 * np.pi) + rng.normal(0, 2, steps)
+                buffer = io.StringIO()
+                for t, temp, hum in zip(offsets_s, temperature, humidity, strict=True):
+                    at = datetime.fromtimestamp(start_s + float(t), UTC).isoformat()
+                    buffer.write(f"{sensor_id}\t{at}\t{temp:.2f}\t{hum:.1f}\n")
+                with cur.copy(
+                    "COPY readings (sensor_id, recorded_at, temperature_c, humidity_pct) FROM STDIN"
+                ) as copy:
+                    copy.write(buffer.getvalue())
+                total += steps
+            cur.execute(
+                """INSERT INTO risk_assessments (uprn, window_start, window_end, score, band,
+                       mould_index, days_to_m1, days_to_m3, cause, explanation, coverage,
+                       model_version)
+                   VALUES (%s, %s, %s, %s, %s, 0.4, 10, 40, 'moisture', 'bench', 0.9, 'bench')""",
+                (uprn, end - timedelta(days=7), end, {"red": 80, "amber": 55}.get(band, 10), band),
+            )
+            if band != "green":
+                cur.execute(
+                    """INSERT INTO alerts (borough_code, uprn, kind, severity, title, explanation)
+                       VALUES (%s, %s, 'damp_mould', %s, 'Damp and mould risk', 'bench')""",
+                    (borough, uprn, band),
+                )
+            if n % 100 == 99:
+                conn.commit()
+                print(f"  {n + 1} homes, {total:,} readings", flush=True)
+    conn.commit()
+    conn.execute("ANALYZE")
+    return total
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
