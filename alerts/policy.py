@@ -31,7 +31,7 @@ class AlertPolicy:
     warm_day_mean_at_least_c: float = 18.0
     cold_raise_after: timedelta = timedelta(days=3)
     cold_clear_after: timedelta = timedelta(days=2)
-    cold_lookback_days: int = 7
+    cold_lookback_days: int = 4
     # A day counts only with this share of its hours heard from (a sensor reporting at least
     # once an hour).
     cold_min_hours_per_day: int = 12
