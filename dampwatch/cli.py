@@ -185,9 +185,7 @@ def keys_create(
 def users_create(
     email: Annotated[str, typer.Option(help="Login name.")],
     role: Annotated[str, typer.Option(help=ROLES)],
-    borough: Annotated[
-        str | None, typer.Option(help="GSS code; required for officers.")
-    ] = None,
+    borough: Annotated[str | None, typer.Option(help="GSS code; required for officers.")] = None,
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input instead of a prompt.")
     ] = False,
@@ -248,12 +246,9 @@ def demo(
 
 
 def _register_simulate() -> None:
-    """`dampwatch simulate` is the simulated fleet's own command, which imports no service code."""
-    try:
-        from dampsim.cli import simulate
-    except ImportError as err:  # only while firmware-sim is not installed
-        logger.debug("simulator not available: %s", err)
-        return
+    """`dampwatch simulate` is the simulated fleet's own command; it imports no service code."""
+    from dampsim.cli import simulate
+
     app.command("simulate", help="Run the simulated sensor fleet (speaks only MQTT).")(simulate)
 
 

