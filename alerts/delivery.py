@@ -62,6 +62,10 @@ INSERT_DELIVERY = """
     VALUES (%(id)s, %(attempt)s, %(at)s, %(outcome)s, %(http_status)s, %(error)s,
             %(duration_ms)s)
 """
+RELEASE = """
+    UPDATE notification_outbox SET locked_until = NULL, attempts = attempts - 1
+    WHERE notification_id = ANY (%(ids)s) AND status = 'pending'
+"""
 SELECT_DELIVERIES = """
     SELECT delivery_id, notification_id, attempt, attempted_at, outcome, http_status, error,
            duration_ms
@@ -192,6 +196,13 @@ def record_outcome(
             outcome.error,
         )
     return result
+
+
+def release(conn: psycopg.Connection[Any], notifications: list[Notification]) -> None:
+    """Give back claimed rows that were not attempted, uncounted, for the next pass."""
+    if notifications:
+        with conn.transaction():
+            conn.execute(RELEASE, {"ids": [n.notification_id for n in notifications]})
 
 
 def list_deliveries(conn: psycopg.Connection[Any], *, notification_id: int) -> list[Delivery]:

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from alerts.cases import list_cases
 from alerts.clocks import case_clocks
-from alerts.delivery import Notification, Outcome, claim_due, record_outcome
+from alerts.delivery import Notification, Outcome, claim_due, record_outcome, release
 from alerts.mail import send_emails
 from alerts.outbox import envelope, publish
 from alerts.settings import NotifierSettings
@@ -77,14 +77,20 @@ def deliver_due(
         lease=timedelta(seconds=settings.lease_s),
         limit=settings.batch_size,
     )
+    started = time.monotonic()
     emails = [n for n in claimed if n.channel == "email"]
     outcomes: list[tuple[Notification, Outcome]] = list(
         zip(emails, send_emails(emails, settings), strict=True)
     )
-    for notification in claimed:
-        if notification.channel == "webhook":
-            outcome = send_webhook(notification, timeout_s=settings.webhook_timeout_s)
-            outcomes.append((notification, outcome))
+    webhooks = [n for n in claimed if n.channel == "webhook"]
+    for i, notification in enumerate(webhooks):
+        # Slow receivers must not outlast the lease, or another notifier would take these
+        # rows over while they are still being sent: give the rest back instead.
+        if time.monotonic() - started > settings.lease_s / 2:
+            release(conn, webhooks[i:])
+            break
+        outcome = send_webhook(notification, timeout_s=settings.webhook_timeout_s)
+        outcomes.append((notification, outcome))
     counts = {"delivered": 0, "failed": 0, "dead": 0}
     for notification, outcome in outcomes:
         result = record_outcome(

@@ -31,6 +31,8 @@ class NotifierSettings(DatabaseSettings):
     retry_max_s: float = Field(default=6 * 3600.0, gt=0)
     max_attempts: int = Field(default=12, ge=1)
     # How long a sender holds a notification it is delivering before another may retry it.
+    # A pass stops starting webhooks after half the lease, so keep it above twice
+    # webhook_timeout_s.
     lease_s: float = Field(default=120.0, gt=0)
     poll_interval_s: float = Field(default=2.0, gt=0)
     batch_size: int = Field(default=50, ge=1)

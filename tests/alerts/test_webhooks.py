@@ -155,6 +155,33 @@ def test_notification_is_dead_lettered_after_the_last_attempt(
     assert len(receiver.arrivals) == 3
 
 
+def test_rows_a_slow_pass_cannot_reach_within_its_lease_are_given_back(
+    db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
+) -> None:
+    """Past half the lease a pass stops sending; the rest are released, attempts uncounted."""
+    receiver.on_arrival = lambda _count: time.sleep(0.6)
+    add_webhook_subscription(
+        db, borough_code=BOROUGH, url=receiver.url, created_by="admin", secret=SECRET
+    )
+    for n in range(3):
+        publish(
+            db,
+            event_id=f"case.opened:{n}",
+            event_type="case.opened",
+            borough_code=BOROUGH,
+            occurred_at=NOW,
+            data={"case_id": n},
+        )
+    db.commit()
+    report = deliver_due(sender, _settings(fresh_database_url, lease_s=1.0))
+    assert report.delivered == 1
+    rows = db.execute(
+        "SELECT status, attempts, locked_until IS NULL FROM notification_outbox "
+        "ORDER BY notification_id"
+    ).fetchall()
+    assert rows == [("delivered", 1, True), ("pending", 0, True), ("pending", 0, True)]
+
+
 def test_publishing_one_event_twice_queues_it_once(db: Conn, receiver: WebhookReceiver) -> None:
     """The idempotency key makes a repeated publish (a retried transaction) a no-op."""
     add_webhook_subscription(
