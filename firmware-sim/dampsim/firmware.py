@@ -250,7 +250,7 @@ class Firmware:
             temperature_c=np.round(temperature, 1),
             humidity_pct=np.round(humidity, 1),
             battery_pct=np.round(np.clip(battery, 0.0, 100.0)).astype(np.float64),
-            sent_at=np.ceil(sent).astype(np.int64),
+            sent_at=np.floor(sent).astype(np.int64),
             duplicate=duplicate,
         )
 

@@ -120,6 +120,8 @@ class Truth:
 
 def _first_at_or_above(m: npt.NDArray[np.float32], level: float) -> npt.NDArray[np.int32]:
     above = m >= level
+    if above.shape[1] == 0:
+        return np.full(above.shape[0], -1, dtype=np.int32)
     first = np.argmax(above, axis=1).astype(np.int32)
     result: npt.NDArray[np.int32] = np.where(above.any(axis=1), first, -1).astype(np.int32)
     return result

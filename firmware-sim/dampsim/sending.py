@@ -60,6 +60,11 @@ class Sender:
     _pending: list[_Pending] = field(default_factory=list)
 
     @property
+    def waiting_readings(self) -> int:
+        """Readings whose devices are still offline, waiting to send them."""
+        return sum(len(p.readings) for p in self._pending)
+
+    @property
     def sensor_count(self) -> int:
         return sum(len(d) for d in self._devices.values())
 

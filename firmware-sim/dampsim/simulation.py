@@ -59,6 +59,7 @@ class SimReport:
     duplicates: int
     skipped_untimestamped: int
     outdoor_readings: int
+    waiting_offline: int  # measured, but their devices had not reconnected when the run ended
     history_start: datetime
     history_end: datetime
     sim_clock_end: datetime
@@ -106,6 +107,7 @@ def run_simulation(
         publisher.flush()
         stats = sender.stats
         sensors = sender.sensor_count
+        waiting = sender.waiting_readings
     report = SimReport(
         homes=options.homes,
         sensors=sensors,
@@ -115,6 +117,7 @@ def run_simulation(
         duplicates=stats.duplicates,
         skipped_untimestamped=stats.skipped_untimestamped,
         outdoor_readings=stats.outdoor_readings,
+        waiting_offline=waiting,
         history_start=datetime.fromtimestamp(start_s, UTC),
         history_end=datetime.fromtimestamp(end_s, UTC),
         sim_clock_end=datetime.fromtimestamp(clock, UTC),
