@@ -55,7 +55,9 @@ INSERT_ALERT = f"""
     RETURNING {ALERT_COLUMNS}
 """
 ESCALATE_ALERT = f"""
+    -- A worse alert is news again: an acknowledged one goes back to the officers' inbox.
     UPDATE alerts SET severity = %(severity)s, title = %(title)s, explanation = %(explanation)s,
+                      status = 'open',
                       evidence = evidence || jsonb_build_object('escalation', %(evidence)s),
                       updated_at = %(now)s
     WHERE alert_id = %(alert_id)s

@@ -8,7 +8,7 @@ import pytest
 from alert_factories import Conn, add_assessment, add_home
 
 from alerts.audit import list_audit
-from alerts.records import list_alerts
+from alerts.records import acknowledge_alert, list_alerts
 from alerts.rules import evaluate_alerts
 
 pytestmark = pytest.mark.postgres
@@ -54,18 +54,20 @@ def test_flapping_band_within_one_episode_raises_no_second_alert(db: Conn) -> No
 
 
 def test_alert_escalates_from_amber_to_red_and_is_audited(db: Conn) -> None:
-    """A home that worsens to red has its open alert escalated rather than a second one raised."""
+    """A home that worsens to red has its alert escalated (and reopened if acknowledged)."""
     uprn = add_home(db)
     add_assessment(db, uprn=uprn, assessed_at=T0, band="amber")
     evaluate_alerts(db, now=T0)
+    [amber] = list_alerts(db, borough=None, uprn=uprn)
+    acknowledge_alert(db, alert_id=amber.alert_id, actor="officer", now=T0)
     add_assessment(db, uprn=uprn, assessed_at=T0 + HOUR, band="red", score=90)
     summary = evaluate_alerts(db, now=T0 + HOUR)
     assert summary.escalated == {"damp_mould": 1}
     [alert] = list_alerts(db, borough=None, uprn=uprn)
-    assert alert.severity == "red"
+    assert (alert.severity, alert.status) == ("red", "open")  # back in the inbox
     assert alert.evidence["escalation"]["score"] == 90
     actions = [e.action for e in list_audit(db, subject_type="alert", subject_id=alert.alert_id)]
-    assert actions == ["alert.raised", "alert.escalated"]
+    assert actions == ["alert.raised", "alert.acknowledged", "alert.escalated"]
 
 
 def test_alert_clears_after_two_days_of_green_with_the_reason(db: Conn) -> None:
