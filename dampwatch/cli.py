@@ -43,7 +43,11 @@ app.add_typer(export_app, name="export")
 
 class LogSettings(Settings):
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
-    log_format: str = Field(default="text", pattern=r"^(text|json)$")
+    log_format: str = Field(
+        default="text",
+        pattern=r"^(text|json)$",
+        description="text, or json for one JSON object per line (log collectors).",
+    )
 
 
 @app.callback()
@@ -218,6 +222,14 @@ def export_cases(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command("settings")
+def list_settings() -> None:
+    """Print every DAMP_* setting with its default and meaning, as a Markdown table."""
+    from dampwatch.settings_doc import all_settings, markdown_table
+
+    typer.echo(markdown_table(all_settings()))
 
 
 @app.command()

@@ -39,8 +39,8 @@ class DatabaseSettings(Settings):
         default=None,
         description="PostgreSQL/TimescaleDB URL. Unset: `dampwatch demo` starts an embedded one.",
     )
-    pool_min_size: int = Field(default=1, ge=0)
-    pool_max_size: int = Field(default=8, ge=1)
+    pool_min_size: int = Field(default=1, ge=0, description="Connections a process keeps open.")
+    pool_max_size: int = Field(default=8, ge=1, description="Connections a process may open.")
 
     def require_database_url(self) -> str:
         if self.database_url is None:
@@ -55,7 +55,9 @@ class MqttSettings(Settings):
         default=None,
         description="mqtt://[user:password@]host[:port] or mqtts://...; unset: embedded broker.",
     )
-    mqtt_protocol: str = Field(default="5", pattern=r"^(5|3\.1\.1)$")
+    mqtt_protocol: str = Field(
+        default="5", pattern=r"^(5|3\.1\.1)$", description="MQTT version: 5 or 3.1.1."
+    )
     mqtt_topic_prefix: str = Field(
         default="",
         description="Prepended to every topic, e.g. 'test/run-1/'; empty in production.",
