@@ -58,18 +58,32 @@ class Sender:
     stats: SendStats = field(default_factory=SendStats)
     _devices: dict[int, list[Device]] = field(default_factory=dict)
     _pending: list[_Pending] = field(default_factory=list)
+    _retired_waiting: int = 0
+    _retired_sensors: int = 0
 
     @property
     def waiting_readings(self) -> int:
         """Readings whose devices are still offline, waiting to send them."""
-        return sum(len(p.readings) for p in self._pending)
+        return self._retired_waiting + sum(len(p.readings) for p in self._pending)
 
     @property
     def sensor_count(self) -> int:
-        return sum(len(d) for d in self._devices.values())
+        return self._retired_sensors + sum(len(d) for d in self._devices.values())
 
     def add_batch(self, batch: HomeBatch) -> None:
         self._devices[id(batch)] = devices_of(batch)
+
+    def retire(self, batch: HomeBatch) -> None:
+        """Forget a batch that will not run on (backfill, load): its devices still offline keep
+        their readings, counted in `waiting_readings`, and the batch's memory is released."""
+        kept = []
+        for item in self._pending:
+            if item.batch is batch:
+                self._retired_waiting += len(item.readings)
+            else:
+                kept.append(item)
+        self._pending = kept
+        self._retired_sensors += len(self._devices.pop(id(batch), []))
 
     def send_history(
         self, batch: HomeBatch, readings: Readings, *, now_s: int, wall_s: float

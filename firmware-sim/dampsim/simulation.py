@@ -152,6 +152,8 @@ def _run_history(
             cursor = chunk_end
         if options.mode == "live":
             kept.append(batch)
+        else:
+            sender.retire(batch)
         done += len(homes)
         if progress is not None:
             progress("history", done, options.homes)
@@ -214,6 +216,7 @@ def _run_load(
                     stop.wait(ahead)
                 if stop.is_set() or _over(options, began):
                     return cursor
+        sender.retire(batch)
         done += len(homes)
         if progress is not None:
             progress("load", done, options.homes)
