@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench evaluate clean
+.PHONY: install browser demo test lint format bench evaluate clean
 
 install: $(STAMP)
 
@@ -18,10 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+# Installed when missing and this user may use apt-get; elsewhere those tests skip, saying why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+			|| echo "chromium could not be installed; the browser tests will be skipped"; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/dampwatch demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

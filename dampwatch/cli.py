@@ -23,7 +23,7 @@ import typer
 from pydantic import Field
 
 from dampwatch.logs import configure_logging
-from store.settings import DatabaseSettings, Settings
+from store.settings import DatabaseSettings, MissingSettingError, Settings
 
 logger = logging.getLogger("dampwatch")
 
@@ -57,6 +57,21 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+def database_url() -> str:
+    """DAMP_DATABASE_URL, or a one-line error and exit status 2 when it is not set."""
+    try:
+        return DatabaseSettings.load().require_database_url()
+    except MissingSettingError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+
+
+def _require(value: object, variable: str) -> None:
+    if value is None:
+        typer.echo(f"error: {variable} is not set", err=True)
+        raise typer.Exit(2)
+
+
 def stop_on_signals() -> threading.Event:
     """An event set by SIGINT or SIGTERM, for long-running commands to stop cleanly."""
     stop = threading.Event()
@@ -75,7 +90,7 @@ def migrate() -> None:
     """Apply the database migrations not yet applied (safe to run twice, or twice at once)."""
     from store.migrate import migrate as apply_migrations
 
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     applied = apply_migrations(url)
     typer.echo(f"applied {len(applied)} migration(s)")
 
@@ -86,7 +101,10 @@ def ingest() -> None:
     from ingest.service import run_ingest
     from ingest.settings import IngestSettings
 
-    run_ingest(IngestSettings.load(), stop=stop_on_signals())
+    settings = IngestSettings.load()
+    _require(settings.database_url, "DAMP_DATABASE_URL")
+    _require(settings.mqtt_url, "DAMP_MQTT_URL")
+    run_ingest(settings, stop=stop_on_signals())
 
 
 @app.command()
@@ -103,7 +121,7 @@ def score(
     from alerts.rules import evaluate_alerts
     from models.scoring import score_homes
 
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     stop = stop_on_signals()
     while True:
         started = time.monotonic()
@@ -129,6 +147,7 @@ def api() -> None:
     from api.settings import ApiSettings
 
     settings = ApiSettings.load()
+    _require(settings.database_url, "DAMP_DATABASE_URL")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -144,7 +163,9 @@ def notify() -> None:
     from alerts.notifier import run_notifier
     from alerts.settings import NotifierSettings
 
-    run_notifier(NotifierSettings.load(), stop=stop_on_signals())
+    settings = NotifierSettings.load()
+    _require(settings.database_url, "DAMP_DATABASE_URL")
+    run_notifier(settings, stop=stop_on_signals())
 
 
 @app.command()
@@ -154,7 +175,7 @@ def provision(
     """Load homes, rooms, sensors and placements from a provisioning file (idempotent)."""
     from store.provision import load_provisioning
 
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     document = json.loads(path.read_text(encoding="utf-8"))
     with psycopg.connect(url) as conn:
         summary = load_provisioning(conn, document, actor=f"cli:{path.name}")
@@ -178,7 +199,7 @@ def keys_create(
     """Create an API key; it is printed once and stored only as a hash."""
     from api.auth import create_api_key
 
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     with psycopg.connect(url) as conn:
         key, plaintext = create_api_key(conn, borough_code=borough, role=role, label=label)
     typer.echo(f"key id: {key.key_id}")
@@ -201,7 +222,7 @@ def users_create(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     with psycopg.connect(url) as conn:
         user = create_user(conn, email=email, password=password, borough_code=borough, role=role)
     typer.echo(f"created {user.role} {user.email}")
@@ -215,7 +236,7 @@ def export_cases(
     """Export a borough's cases in the damp-and-mould data standard's shape (CSV)."""
     from alerts.export import cases_csv
 
-    url = DatabaseSettings.load().require_database_url()
+    url = database_url()
     with psycopg.connect(url) as conn:
         text = cases_csv(conn, borough=borough)
     if output is None:
