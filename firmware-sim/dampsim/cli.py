@@ -101,6 +101,7 @@ def simulate(
 ) -> None:
     """Run the simulated sensor fleet: history first, then live at an accelerated clock."""
     from dampsim.dataset import generate_dataset
+    from dampsim.publisher import PublishError
     from dampsim.simulation import run_simulation
 
     pinned = datetime.fromisoformat(end_at) if end_at else datetime.now(UTC).replace(microsecond=0)
@@ -141,7 +142,11 @@ def simulate(
             bar.update(done - last[0])
             last[0] = done
 
-        report = run_simulation(options, stop=stop, progress=advance)
+        try:
+            report = run_simulation(options, stop=stop, progress=advance)
+        except PublishError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(1) from err
     typer.echo(
         f"published {report.readings:,} readings in {report.messages:,} messages "
         f"({report.bytes / 1e6:.1f} MB, all acknowledged) from {report.sensors:,} sensors; "

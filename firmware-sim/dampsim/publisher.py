@@ -92,7 +92,12 @@ class Publisher:
         self._permits.release()
 
     def connect(self) -> Publisher:
-        self.client.connect(self.host, self.port, keepalive=60)
+        try:
+            self.client.connect(self.host, self.port, keepalive=60)
+        except OSError as err:
+            raise PublishError(
+                f"cannot reach the broker at {self.host}:{self.port}: {err}"
+            ) from err
         self.client.loop_start()
         if not self._connected.wait(CONNECT_TIMEOUT_S):
             self.close()
