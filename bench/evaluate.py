@@ -61,6 +61,7 @@ class Tally:
     false_fault_rooms: int = 0
     rooms: int = 0
     unprovisioned: int = 0
+    faults_without_readings: int = 0
 
 
 def _hourly_grid(ds: Any) -> tuple[FleetGrid, dict[tuple[int, str], int], list[int]]:
@@ -202,6 +203,10 @@ def evaluate_dataset(ds: Any, tally: Tally) -> None:
         faulty_rooms.add(room)
         began = (dt.datetime.fromisoformat(f["start_at"]).timestamp() - start_s) / DAY_S
         after = slice(int(np.ceil(began)), days)
+        if not (grid.readings[room, after.start * 24 :] > 0).any():
+            # A sensor that died before its fault began: the offline alert's business.
+            tally.faults_without_readings += 1
+            continue
         caught = bool(faulty[room, after].any())
         tally.faults += 1
         tally.faults_caught += caught
@@ -241,6 +246,7 @@ def summarise(tally: Tally) -> dict[str, Any]:
         "faulty_room_mould_alerts": tally.faulty_room_mould_alerts,
         "false_fault_rooms": tally.false_fault_rooms,
         "unprovisioned_sensors": tally.unprovisioned,
+        "faults_without_readings_after_onset": tally.faults_without_readings,
     }
 
 

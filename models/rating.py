@@ -57,8 +57,19 @@ class Ratings:
     drops: dict[str, FloatArray]
 
 
-def rate(window: Window, mould_index: FloatArray, meta: RoomMeta, *, sensitivity: str) -> Ratings:
-    """Score, band, projection, cause drops and faults of every room of a window."""
+def rate(
+    window: Window,
+    mould_index: FloatArray,
+    meta: RoomMeta,
+    *,
+    sensitivity: str,
+    latched: Sequence[Fault | None] | None = None,
+) -> Ratings:
+    """Score, band, projection, cause drops and faults of every room of a window.
+
+    `latched` are faults found by earlier runs and still standing: a room keeps its fault
+    when this run's window no longer shows it.
+    """
     recent = window.tail(FEATURE_DAYS)
     features = compute_features(recent)
     days = days_to_index(
@@ -77,7 +88,9 @@ def rate(window: Window, mould_index: FloatArray, meta: RoomMeta, *, sensitivity
             outdoor_vapour_pressure(features.outdoor_temperature_c, features.outdoor_humidity_pct),
             meta.factor,
         )
-    faults = tuple(detect_faults(window, meta.home, meta.kind))
+    found = detect_faults(window, meta.home, meta.kind)
+    kept = latched if latched is not None else [None] * len(found)
+    faults = tuple(f if f is not None else k for f, k in zip(found, kept, strict=True))
     bands = tuple(
         "unknown"
         if faults[i] is not None or features.coverage[i] < MIN_COVERAGE

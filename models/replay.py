@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.faults import Fault
 from models.features import TREND_DAYS, Window
 from models.hourly import DAILY_COLUMNS, HourlyBlock, IntArray, RoomState, integrate_block
 from models.psychro import FloatArray
@@ -72,6 +73,7 @@ def replay_daily(
         raise ValueError("the grid must start at midnight UTC")
     rooms = grid.temperature_c.shape[0]
     state = RoomState.empty(rooms)
+    latched: tuple[Fault | None, ...] = (None,) * rooms
     columns = {c: np.full((rooms, grid.days), np.nan) for c in DAILY_COLUMNS}
     for day in range(grid.days):
         result = integrate_block(
@@ -93,9 +95,11 @@ def replay_daily(
             for name, values in columns.items()
         }
         window = Window(grid.start_hour // HOURS_PER_DAY + day, window_columns)
-        on_day(
-            day, rate(window, state.mould.mould_index, grid.meta, sensitivity=sensitivity), state
+        ratings = rate(
+            window, state.mould.mould_index, grid.meta, sensitivity=sensitivity, latched=latched
         )
+        latched = ratings.faults
+        on_day(day, ratings, state)
     return state
 
 

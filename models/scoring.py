@@ -23,6 +23,7 @@ import psycopg
 
 from models.assessments import Assessment, write_assessments
 from models.climate import MAX_BRIDGE_H, outdoor_grid
+from models.faults import Fault
 from models.features import FEATURE_DAYS, TREND_DAYS, Window, daily_means
 from models.hourly import HourlyBlock, integrate_block
 from models.psychro import FloatArray
@@ -37,6 +38,7 @@ from models.source import (
     hourly_readings,
     list_rooms,
     write_days,
+    write_faults,
     write_states,
 )
 from models.surface import SURFACE_DECLINE, SURFACE_SENSITIVITY, temperature_factor
@@ -192,7 +194,24 @@ def _score_chunk(
         kind=tuple(r.kind for r in rooms),
         factor=np.array([temperature_factor(r.temperature_factor, r.archetype) for r in rooms]),
     )
-    ratings = rate(window, state.mould.mould_index, meta, sensitivity=SURFACE_SENSITIVITY)
+    latched = [_standing_fault(r) for r in rooms]
+    ratings = rate(
+        window, state.mould.mould_index, meta, sensitivity=SURFACE_SENSITIVITY, latched=latched
+    )
+    write_faults(
+        conn,
+        [
+            (
+                room.room_id,
+                None if fault is None else fault.kind,
+                None if fault is None else (room.fault_since if fault is old else now),
+                None if fault is None else fault.evidence,
+                room.sensor_ids or [],
+            )
+            for room, fault, old in zip(rooms, ratings.faults, latched, strict=True)
+            if fault is not old
+        ],
+    )
     assessments = rate_rooms(
         rooms,
         ratings,
@@ -204,6 +223,15 @@ def _score_chunk(
         mould_index=state.mould.mould_index,
     )
     return assessments, hours
+
+
+def _standing_fault(room: Room) -> Fault | None:
+    """The room's latched fault, unless its sensors have changed since it was found."""
+    if room.fault_kind is None or sorted(room.fault_sensor_ids or []) != sorted(
+        room.sensor_ids or []
+    ):
+        return None
+    return Fault(room.fault_kind, dict(room.fault_evidence or {}))
 
 
 def _finite(value: float) -> float | None:

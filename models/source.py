@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from models.hourly import (
     DAILY_COLUMNS,
@@ -35,6 +36,7 @@ ROOMS = """
     SELECT r.room_id, r.uprn, r.name, r.kind, h.borough_code, h.archetype,
            h.temperature_factor, s.scored_to, s.mould_index, s.dry_h,
            s.last_temperature_c, s.last_humidity_pct,
+           s.fault_kind, s.fault_since, s.fault_evidence, s.fault_sensor_ids,
            (SELECT array_agg(DISTINCT p.sensor_id ORDER BY p.sensor_id)
               FROM sensor_placements p
              WHERE p.room_id = r.room_id AND p.valid_from < %(now)s
@@ -91,6 +93,17 @@ MERGE_DAILY = sql.SQL("""
 STAGE_STATES = """
     CREATE TEMP TABLE IF NOT EXISTS dw_staged_states (LIKE room_model_states)
 """
+# A fault stays with the room until its sensors change; NULLs clear it.
+UPDATE_FAULTS = """
+    UPDATE room_model_states s SET
+        fault_kind = f.kind, fault_since = f.since, fault_evidence = f.evidence,
+        fault_sensor_ids = f.sensor_ids
+    FROM (SELECT * FROM jsonb_to_recordset(%(faults)s::jsonb) AS x(
+            room_id bigint, kind text, since timestamptz, evidence jsonb, sensor_ids text[])
+         ) f
+    WHERE s.room_id = f.room_id
+"""
+
 MERGE_STATES = """
     INSERT INTO room_model_states AS s SELECT * FROM dw_staged_states
     ON CONFLICT (room_id) DO UPDATE SET
@@ -115,6 +128,10 @@ class Room:
     dry_h: float | None
     last_temperature_c: float | None
     last_humidity_pct: float | None
+    fault_kind: str | None
+    fault_since: dt.datetime | None
+    fault_evidence: dict[str, float] | None
+    fault_sensor_ids: list[str] | None
     sensor_ids: list[str] | None
 
 
@@ -260,3 +277,23 @@ def write_states(
             for row in rows:
                 copy.write_row((*row, model_version, now))
         cur.execute(MERGE_STATES)
+
+
+def write_faults(
+    conn: psycopg.Connection[Any],
+    rows: list[tuple[int, str | None, dt.datetime | None, dict[str, float] | None, list[str]]],
+) -> None:
+    """Set or clear each room's latched fault (room_id, kind, since, evidence, sensor_ids)."""
+    if not rows:
+        return
+    payload = [
+        {
+            "room_id": room_id,
+            "kind": kind,
+            "since": None if since is None else since.isoformat(),
+            "evidence": evidence,
+            "sensor_ids": sensor_ids,
+        }
+        for room_id, kind, since, evidence, sensor_ids in rows
+    ]
+    conn.execute(UPDATE_FAULTS, {"faults": Jsonb(payload)})
