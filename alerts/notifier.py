@@ -74,8 +74,8 @@ def deliver_due(
         conn,
         now=now,
         channels=channels,
-        lease=timedelta(seconds=settings.lease_s),
-        limit=settings.batch_size,
+        lease=timedelta(seconds=settings.notify_lease_s),
+        limit=settings.notify_batch_size,
     )
     started = time.monotonic()
     emails = [n for n in claimed if n.channel == "email"]
@@ -86,10 +86,14 @@ def deliver_due(
     for i, notification in enumerate(webhooks):
         # Slow receivers must not outlast the lease, or another notifier would take these
         # rows over while they are still being sent: give the rest back instead.
-        if time.monotonic() - started > settings.lease_s / 2:
+        if time.monotonic() - started > settings.notify_lease_s / 2:
             release(conn, webhooks[i:])
             break
-        outcome = send_webhook(notification, timeout_s=settings.webhook_timeout_s)
+        outcome = send_webhook(
+            notification,
+            timeout_s=settings.notify_webhook_timeout_s,
+            allow_private=settings.notify_allow_private_webhooks,
+        )
         outcomes.append((notification, outcome))
     counts = {"delivered": 0, "failed": 0, "dead": 0}
     for notification, outcome in outcomes:
@@ -98,9 +102,9 @@ def deliver_due(
             notification,
             outcome,
             now=datetime.now(UTC),
-            max_attempts=settings.max_attempts,
-            base_s=settings.retry_base_s,
-            max_s=settings.retry_max_s,
+            max_attempts=settings.notify_max_attempts,
+            base_s=settings.notify_retry_base_s,
+            max_s=settings.notify_retry_max_s,
         )
         counts[result] += 1
     return DeliveryReport(**counts)
@@ -228,8 +232,8 @@ def run_notifier(settings: NotifierSettings, *, stop: threading.Event) -> None:
                             report.failed,
                             report.dead,
                         )
-                    if report.attempted < settings.batch_size:
-                        stop.wait(settings.poll_interval_s)
+                    if report.attempted < settings.notify_batch_size:
+                        stop.wait(settings.notify_poll_interval_s)
         except psycopg.OperationalError as err:
             logger.warning("notifier lost the database (%s); retrying in 5 s", err)
             stop.wait(5.0)
@@ -239,6 +243,6 @@ def _scan(conn: psycopg.Connection[Any], settings: NotifierSettings) -> None:
     now = datetime.now(UTC)
     with conn.transaction():
         breaches = enqueue_deadline_breaches(conn, now=now)
-        digests = enqueue_digests(conn, now=now, digest_hour=settings.digest_hour)
+        digests = enqueue_digests(conn, now=now, digest_hour=settings.notify_digest_hour)
     if breaches or digests:
         logger.info("queued %d deadline notifications and %d digests", breaches, digests)

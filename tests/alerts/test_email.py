@@ -156,8 +156,8 @@ def test_email_is_delivered_once_across_a_sender_crash_between_send_and_mark(
         DAMP_SMTP_HOST="127.0.0.1",
         DAMP_SMTP_PORT=str(sink.port),
         DAMP_SMTP_TLS="none",
-        DAMP_LEASE_S="1",
-        DAMP_POLL_INTERVAL_S="0.05",
+        DAMP_NOTIFY_LEASE_S="1",
+        DAMP_NOTIFY_POLL_INTERVAL_S="0.05",
     )
     code = (
         "import threading\n"

@@ -48,10 +48,12 @@ def sender(fresh_database_url: str) -> Iterator[Conn]:
 def _settings(url: str, **overrides: Any) -> NotifierSettings:
     values: dict[str, Any] = {
         "database_url": url,
-        "retry_base_s": 0.01,
-        "retry_max_s": 0.05,
-        "max_attempts": 8,
-        "lease_s": 1.0,
+        "notify_retry_base_s": 0.01,
+        "notify_retry_max_s": 0.05,
+        "notify_max_attempts": 8,
+        "notify_lease_s": 1.0,
+        # The receiver listens on loopback, which a production notifier refuses.
+        "notify_allow_private_webhooks": True,
     }
     values.update(overrides)
     return NotifierSettings(**values)
@@ -143,7 +145,7 @@ def test_notification_is_dead_lettered_after_the_last_attempt(
     """A receiver that never accepts gets max_attempts tries, then the row is dead."""
     receiver.fail_first = 1000
     notification_id = _raise_alert(db, receiver)
-    settings = _settings(fresh_database_url, max_attempts=3)
+    settings = _settings(fresh_database_url, notify_max_attempts=3)
     _deliver_until(sender, db, notification_id, "dead", settings)
     assert _status(db, notification_id) == ("dead", 3)
     assert [d.outcome for d in list_deliveries(db, notification_id=notification_id)] == [
@@ -173,7 +175,7 @@ def test_rows_a_slow_pass_cannot_reach_within_its_lease_are_given_back(
             data={"case_id": n},
         )
     db.commit()
-    report = deliver_due(sender, _settings(fresh_database_url, lease_s=1.0))
+    report = deliver_due(sender, _settings(fresh_database_url, notify_lease_s=1.0))
     assert report.delivered == 1
     rows = db.execute(
         "SELECT status, attempts, locked_until IS NULL FROM notification_outbox "
@@ -203,9 +205,10 @@ def _notifier(url: str, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
     env.update(
         DAMP_DATABASE_URL=url,
-        DAMP_LEASE_S="1",
-        DAMP_POLL_INTERVAL_S="0.05",
-        DAMP_RETRY_BASE_S="0.05",
+        DAMP_NOTIFY_LEASE_S="1",
+        DAMP_NOTIFY_POLL_INTERVAL_S="0.05",
+        DAMP_NOTIFY_RETRY_BASE_S="0.05",
+        DAMP_NOTIFY_ALLOW_PRIVATE_WEBHOOKS="true",
         **env_extra,
     )
     code = (
