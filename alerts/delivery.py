@@ -51,7 +51,8 @@ MARK_DELIVERED = """
 """
 MARK_FAILED = """
     UPDATE notification_outbox
-    SET status = CASE WHEN attempts >= %(max_attempts)s THEN 'dead' ELSE 'pending' END,
+    SET status = CASE WHEN attempts >= %(max_attempts)s OR %(permanent)s THEN 'dead'
+                      ELSE 'pending' END,
         next_attempt_at = %(next_attempt_at)s, locked_until = NULL, last_error = %(error)s
     WHERE notification_id = %(id)s AND status = 'pending'
     RETURNING status
@@ -99,6 +100,8 @@ class Outcome:
     duration_ms: int
     http_status: int | None = None
     error: str | None = None
+    # A failure no retry can mend (a refused destination): the row is dead-lettered at once.
+    permanent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,8 @@ def record_outcome(
     base_s: float,
     max_s: float,
 ) -> str:
-    """Mark the row delivered, due again later, or dead; log the attempt. Returns the outcome."""
+    """Mark the row delivered, due again later, or dead (after the last attempt, or at once for
+    a permanent failure); log the attempt. Returns the outcome."""
     with conn.transaction():
         if outcome.delivered:
             conn.execute(MARK_DELIVERED, {"id": notification.notification_id, "now": now})
@@ -163,6 +167,7 @@ def record_outcome(
                 {
                     "id": notification.notification_id,
                     "max_attempts": max_attempts,
+                    "permanent": outcome.permanent,
                     "next_attempt_at": now + delay,
                     "error": outcome.error,
                 },
@@ -180,7 +185,14 @@ def record_outcome(
                 "duration_ms": outcome.duration_ms,
             },
         )
-    if result == "dead":
+    if result == "dead" and outcome.permanent:
+        logger.warning(
+            "notification %s (%s) dead-lettered without retry: %s",
+            notification.notification_id,
+            notification.idempotency_key,
+            outcome.error,
+        )
+    elif result == "dead":
         logger.warning(
             "notification %s (%s) dead after %d attempts: %s",
             notification.notification_id,

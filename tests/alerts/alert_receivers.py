@@ -8,6 +8,7 @@ can tell "sent twice" from "processed twice".
 from __future__ import annotations
 
 import email
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,8 @@ class WebhookReceiver:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[WebhookReceiver]:
+def webhook_receiver(tls: ssl.SSLContext | None = None) -> Iterator[WebhookReceiver]:
+    """An HTTP receiver on loopback; HTTPS when given a server-side TLS context."""
     receiver = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -68,7 +70,11 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/dampwatch"
+    scheme = "http"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    receiver.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/hooks/dampwatch"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
