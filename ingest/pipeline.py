@@ -136,7 +136,14 @@ class BatchWriter(threading.Thread):
     def run(self) -> None:
         try:
             while True:
-                batch = self.inbox.get()
+                try:
+                    # With batches waiting in the spool, wake up to retry the database even
+                    # when no new message arrives.
+                    timeout = self.config.db_retry_s if self.spool.batches else None
+                    batch = self.inbox.get(timeout=timeout)
+                except queue.Empty:
+                    self._retry_replay()
+                    continue
                 if batch is None:
                     return
                 if self._process(batch):
@@ -227,6 +234,15 @@ class BatchWriter(threading.Thread):
         except psycopg.OperationalError as err:
             self._database_down(err)
             return None
+
+    def _retry_replay(self) -> None:
+        conn = self._connection()
+        if conn is None:
+            return
+        try:
+            self._replay(conn)
+        except psycopg.OperationalError as err:
+            self._database_down(err)
 
     def _replay(self, conn: psycopg.Connection[Any]) -> None:
         """Replay every spooled batch in order, each in its own transaction, then trim it."""

@@ -46,11 +46,14 @@ class IngestSettings(DatabaseSettings, MqttSettings):
         description="MQTT client id; keep it stable so the persistent session survives restarts.",
     )
     ingest_shared_group: str = Field(
-        default="ingest",
+        default="",
         pattern=r"^[^/+#]*$",
         description=(
-            "Shared-subscription group ($share/<group>/...) so replicas split the load (MQTT 5 "
-            "only); empty subscribes directly, each replica then receiving every message."
+            "Shared-subscription group: replicas subscribe to $share/<group>/... and split the "
+            "load (MQTT 5). Empty (the default, right for one replica) subscribes directly. "
+            "Mosquitto 2.0 does not keep shared subscriptions across its own restart, so "
+            "messages published before ingest resubscribes are lost there: with several "
+            "replicas use Mosquitto 2.1+ or EMQX."
         ),
     )
     ingest_topics: dict[str, str] = Field(

@@ -1,20 +1,9 @@
-"""The MQTT side of ingest: paho-mqtt 2.x driven by our own loop, acking by hand.
+"""The MQTT side of ingest: one broker connection, driven by our own loop, acking by hand.
 
-paho's stock loop costs about 34 us a message on this kind of machine: it issues at least
-three recv() calls per packet (type byte, each length byte, body), handles one packet per
-select(), and sends each PUBACK in its own send(). Two changes, both behind one seam, remove
-that cost without touching paho's protocol handling:
-
-- `BufferedSocket` wraps the socket paho creates: reads take 256 KiB at a time and paho's small
-  recv() calls are served from memory; writes are gathered and leave in one send() per loop
-  turn, so a committed batch's PUBACKs cost one system call.
-- `Subscriber.poll()` uses paho's public external-loop API (`loop_read`, `loop_write`,
-  `loop_misc`) and keeps reading while the buffer holds bytes, instead of one select() per
-  packet.
-
-The seam is `Client._create_socket`, a private method of paho 2.x: the version is pinned
-below 3 in pyproject.toml and tests/ingest/test_subscriber.py checks that the wrapper is in
-place, so an upgrade that moves it fails a test rather than silently slowing ingest down.
+`Subscriber` connects (MQTT 5 persistent session, or 3.1.1 with clean session off), subscribes,
+reconnects with exponential backoff, and hands each PUBLISH to the collector; the service acks
+batches after they are committed. The client underneath is paho-mqtt's, sped up at two private
+seams (see paho_client.py).
 """
 
 from __future__ import annotations
@@ -23,114 +12,27 @@ import contextlib
 import logging
 import select
 import socket
-import ssl
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest import metrics
+from ingest.paho_client import BufferedSocket, FastClient
 
 if TYPE_CHECKING:
-    from paho.mqtt.client import SocketLike
-
     from ingest.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
 
-READ_CHUNK_BYTES = 256 * 1024
-# Keep reading from the buffer for at most this many packets per turn, so acks and keepalives
-# are never starved by a broker that has a long queue for us.
-MAX_PACKETS_PER_TURN = 5000
-
 OnMessage = Callable[[str, bytes, int, int, int], None]
 """`(topic, payload, mid, qos, generation)`, called on the loop's thread."""
-
-
-class BufferedSocket:
-    """paho's socket, read in large chunks and written once per loop turn."""
-
-    def __init__(self, sock: SocketLike) -> None:
-        self._sock = sock
-        self._in = b""
-        self._pos = 0
-        self._out = bytearray()
-
-    def recv(self, bufsize: int) -> bytes:
-        if self._pos >= len(self._in):
-            data = self._sock.recv(READ_CHUNK_BYTES)
-            if not data:
-                return b""
-            self._in = data
-            self._pos = 0
-        chunk = self._in[self._pos : self._pos + bufsize]
-        self._pos += len(chunk)
-        return chunk
-
-    def pending(self) -> int:
-        """Bytes already read from the kernel and not yet handed to paho."""
-        buffered = len(self._in) - self._pos
-        inner = getattr(self._sock, "pending", None)
-        return buffered + (inner() if inner is not None else 0)
-
-    def send(self, data: bytes | bytearray) -> int:
-        self._out += data
-        return len(data)
-
-    def wants_flush(self) -> bool:
-        return bool(self._out)
-
-    def flush(self) -> None:
-        """Send what paho queued; what the kernel will not take now waits for the next turn."""
-        while self._out:
-            try:
-                sent = self._sock.send(self._out)
-            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
-                return
-            except OSError as err:
-                # Let paho find the broken connection on its next read, where it handles it.
-                logger.warning("broker connection broke while sending: %s", err)
-                self._out.clear()
-                self._shutdown()
-                return
-            del self._out[:sent]
-
-    def _shutdown(self) -> None:
-        shutdown = getattr(self._sock, "shutdown", None)
-        if shutdown is not None:
-            try:
-                shutdown(socket.SHUT_RDWR)
-            except OSError:
-                logger.debug("shutdown of a broken socket failed", exc_info=True)
-
-    def close(self) -> None:
-        # paho closes right after queueing DISCONNECT: give it a moment to leave.
-        deadline = time.monotonic() + 1.0
-        while self._out and time.monotonic() < deadline:
-            self.flush()
-            if self._out:
-                select.select([], [self._sock], [], 0.05)
-        self._sock.close()
-
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    def setblocking(self, flag: bool) -> None:
-        self._sock.setblocking(flag)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-class _Client(mqtt.Client):
-    def _create_socket(self) -> SocketLike:
-        return BufferedSocket(super()._create_socket())
 
 
 class Subscriber:
@@ -165,7 +67,7 @@ class Subscriber:
         url = urlsplit(settings.require_mqtt_url())
         self._host = url.hostname or "127.0.0.1"
         self._port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        client = _Client(
+        client = FastClient(
             CallbackAPIVersion.VERSION2,
             client_id=settings.ingest_client_id,
             protocol=MQTTProtocolVersion.MQTTv5 if self._v5 else MQTTProtocolVersion.MQTTv311,
@@ -182,6 +84,7 @@ class Subscriber:
         client.on_disconnect = self._handle_disconnect
         client.on_subscribe = self._handle_subscribe
         client.on_message = self._handle_message
+        client.on_publish_received = self._deliver
         self._client = client
 
     # -- connection ------------------------------------------------------------------------
@@ -303,7 +206,11 @@ class Subscriber:
         else:
             logger.info("disconnected from broker")
 
+    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        self._on_message(topic, payload, mid, qos, self.generation)
+
     def _handle_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        """paho's own path, used only for what the fast path leaves to it (QoS 2)."""
         try:
             topic = msg.topic
         except UnicodeDecodeError:
@@ -323,27 +230,23 @@ class Subscriber:
         if sock is None:
             self._wait(timeout_s)
             return
-        buffered = read and isinstance(sock, BufferedSocket) and sock.pending() > 0
-        if not buffered:
-            rlist: list[Any] = [self._wake_r, sock] if read else [self._wake_r]
-            wants_write = self._client.want_write() or (
-                isinstance(sock, BufferedSocket) and sock.wants_flush()
+        rlist: list[Any] = [self._wake_r, sock] if read else [self._wake_r]
+        wants_write = self._client.want_write() or (
+            isinstance(sock, BufferedSocket) and sock.wants_flush()
+        )
+        # Bytes already inside an SSL object do not wake select(): do not wait for them.
+        pending = read and isinstance(sock, BufferedSocket) and sock.pending() > 0
+        try:
+            readable, _, _ = select.select(
+                rlist, [sock] if wants_write else [], [], 0 if pending else timeout_s
             )
-            try:
-                readable, _, _ = select.select(rlist, [sock] if wants_write else [], [], timeout_s)
-            except (OSError, ValueError):
-                readable = []
-            if self._wake_r in readable:
-                self._drain_wake()
-            buffered = read and sock in readable
-        if buffered:
-            for _ in range(MAX_PACKETS_PER_TURN):
-                rc = self._client.loop_read()
-                sock = self._client.socket()
-                if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or sock is None:
-                    break
-                if not (isinstance(sock, BufferedSocket) and sock.pending() > 0):
-                    break
+        except (OSError, ValueError):
+            readable = []
+        if self._wake_r in readable:
+            self._drain_wake()
+        if read and (pending or sock in readable):
+            # One call handles every complete packet the buffer holds (FastClient).
+            self._client.loop_read()
         if self._client.socket() is not None:
             self._client.loop_misc()
         self._flush()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -14,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from ingest.service import run_ingest
 from ingest.settings import IngestSettings
-from tests.conftest import Broker
+from tests.conftest import REPO_ROOT, Broker
 
 SettingsFactory = Callable[..., IngestSettings]
 
@@ -95,3 +99,97 @@ def count_readings(url: str, sensor_prefix: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def native_stream(
+    sensor_prefix: str, count: int, *, sensors: int = 200, start: datetime | None = None
+) -> Iterator[tuple[bytes, bytes]]:
+    """`count` native readings (topic without prefix, payload), each (sensor, instant) unique."""
+    start = start or datetime.now(UTC) - timedelta(hours=6)
+    for i in range(count):
+        at = (start + timedelta(milliseconds=i)).isoformat()
+        yield (
+            f"dw/v1/readings/{sensor_prefix}{i % sensors}".encode(),
+            (
+                f'{{"recorded_at":"{at}","temperature_c":{15 + i % 100 / 10},'
+                f'"humidity_pct":{40 + i % 50},"battery_pct":90}}'
+            ).encode(),
+        )
+
+
+def with_prefix(
+    prefix: str, messages: Iterator[tuple[bytes, bytes]]
+) -> Iterator[tuple[bytes, bytes]]:
+    raw = prefix.encode()
+    for topic, payload in messages:
+        yield raw + topic, payload
+
+
+def stored_exactly_once(url: str, sensor_prefix: str, expected: int) -> tuple[int, int]:
+    """(rows, distinct (sensor, instant)) of this test's readings."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT (sensor_id, recorded_at)) FROM readings"
+            " WHERE sensor_id LIKE %s",
+            (sensor_prefix + "%",),
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+class IngestProcess:
+    """`python -m dampwatch ingest` as a child process, so a test can kill -9 it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+        self._subscribed = threading.Event()
+
+    def start(self, timeout_s: float = 20.0) -> IngestProcess:
+        self._subscribed.clear()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dampwatch", "ingest"],
+            env=self.env,
+            cwd=REPO_ROOT,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
+        self._reader.start()
+        if not self._subscribed.wait(timeout_s):
+            self.stop()
+            raise AssertionError("ingest did not subscribe:\n" + "".join(self.lines[-30:]))
+        return self
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        try:
+            for line in process.stderr:
+                self.lines.append(line)
+                if "subscribed" in line:
+                    self._subscribed.set()
+        finally:
+            process.stderr.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no ack, no goodbye."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self._reader.join(10)
+
+    def stop(self) -> int:
+        """SIGTERM, as Kubernetes does; returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(10)
+        return self.process.returncode
