@@ -1,18 +1,34 @@
 """Awaab's Law clocks of a case, computed from its events.
 
 The Hazards in Social Housing (Prescribed Requirements) (England) Regulations 2025 (S.I.
-2025/1042), made under section 10A of the Landlord and Tenant Act 1985 and in force from
-27 October 2025, set these periods from the day the landlord becomes aware of a potential hazard:
+2025/1042), made under section 10A of the Landlord and Tenant Act 1985 (inserted by s.42 of the
+Social Housing (Regulation) Act 2023) and in force from 27 October 2025, set these periods from
+the day the landlord becomes aware of a potential hazard:
 
 - emergency hazard: investigate, and make safe, within 24 hours;
 - significant (damp and mould) hazard: investigate within 10 working days (reg. 6); give the
   tenant a written summary within 3 working days of the investigation concluding (reg. 9);
-  begin the relevant safety work within 5 working days of it; begin supplementary (further)
-  works, or take steps to begin them, within 5 working days, and physically begin them within
-  12 weeks.
+  begin the relevant safety work within 5 working days of it; begin supplementary preventative
+  (further) works, or take steps to begin them, within 5 working days, and physically begin
+  them within 12 weeks.
 
-Regulation numbers follow secondary commentary on the made instrument; check them against
-legislation.gov.uk before quoting them to a tenant or a court.
+Day zero is the day of awareness and day one the next working day (MHCLG, "Awaab's Law:
+guidance for social landlords - timeframes for repairs in the social rented sector", October
+2025, section 4.1.1 "Standard investigations").
+
+Provenance, checked again in this project's sources (the text on legislation.gov.uk itself was
+not reachable from them, so none of this has been read in the made instrument):
+
+- title, S.I. number 2025/1042 and the in-force date: two independent secondary sources (one
+  links legislation.gov.uk/uksi/2025/1042/contents/made; a costs tool cites "S.I. 2025/1042"),
+  the date in several more (law firms, the Housing Ombudsman's hazards guidance);
+- reg. 6 ("standard investigations", 10 working days) and reg. 9 ("written summary", 3 working
+  days): one secondary source, a reference list linking
+  legislation.gov.uk/uksi/2025/1042/regulation/6/made and .../regulation/9/made;
+- the 24-hour emergency duties, the 5-working-day safety work, the 5-working-day steps and the
+  12-week start of further works: the periods agree across law firms' summaries of the
+  instrument and MHCLG's guidance, but no source found gives their regulation numbers, so the
+  clocks below name the duty and cite no number. Add them once read on legislation.gov.uk.
 
 How events act on the clocks (Dampwatch's reading of the regulations and MHCLG's guidance):
 
