@@ -22,12 +22,13 @@ moves them fails a test instead of silently slowing ingest down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
@@ -157,12 +158,38 @@ class BufferedSocket:
 
 
 class FastClient(mqtt.Client):
-    """A paho Client whose socket is buffered and whose PUBLISH path is short."""
+    """A paho Client whose socket is buffered and whose PUBLISH path is short.
+
+    Writes leave at the end of each `loop_write()`, as with stock paho, except inside
+    `corked()`, where they gather until the block ends and then leave in one send().
+    """
 
     on_publish_received: OnPublish | None = None
+    _corked = False
 
     def _create_socket(self) -> SocketLike:
         return BufferedSocket(super()._create_socket())
+
+    @contextlib.contextmanager
+    def corked(self) -> Iterator[None]:
+        """Gather everything queued in the block (e.g. a batch's PUBACKs) into one send()."""
+        self._corked = True
+        try:
+            yield
+        finally:
+            self._corked = False
+            self.loop_write()
+
+    def want_write(self) -> bool:
+        sock = self._sock
+        return super().want_write() or (isinstance(sock, BufferedSocket) and sock.wants_flush())
+
+    def loop_write(self) -> MQTTErrorCode:
+        rc = super().loop_write()
+        sock = self._sock
+        if not self._corked and isinstance(sock, BufferedSocket):
+            sock.flush()
+        return rc
 
     def _packet_read(self) -> MQTTErrorCode:
         sock = self._sock

@@ -145,8 +145,10 @@ class Spool:
         self._fsync_directory()
 
     def close(self) -> None:
-        """Release the directory (the lock also goes when the process dies)."""
-        os.close(self._lock_fd)
+        """Release the directory (the lock also goes when the process dies). Idempotent."""
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
     def _read_path(self, path: Path) -> list[Inbound]:
         data = path.read_bytes()

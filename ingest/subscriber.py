@@ -231,9 +231,7 @@ class Subscriber:
             self._wait(timeout_s)
             return
         rlist: list[Any] = [self._wake_r, sock] if read else [self._wake_r]
-        wants_write = self._client.want_write() or (
-            isinstance(sock, BufferedSocket) and sock.wants_flush()
-        )
+        wants_write = self._client.want_write()
         # Bytes already inside an SSL object do not wake select(): do not wait for them.
         pending = read and isinstance(sock, BufferedSocket) and sock.pending() > 0
         try:
@@ -260,19 +258,14 @@ class Subscriber:
         if generation != self.generation or self._client.socket() is None:
             return 0
         ack = self._client.ack
-        for mid, qos in tokens:
-            ack(mid, qos)
-        self._flush()
+        with self._client.corked():
+            for mid, qos in tokens:
+                ack(mid, qos)
         return len(tokens)
 
     def _flush(self) -> None:
-        sock = self._client.socket()
-        if sock is None:
-            return
-        if self._client.want_write():
+        if self._client.socket() is not None and self._client.want_write():
             self._client.loop_write()
-        if isinstance(sock, BufferedSocket):
-            sock.flush()
 
     def wake(self) -> None:
         """Cut short the current poll() (thread-safe)."""
