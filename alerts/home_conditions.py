@@ -7,8 +7,8 @@ latest row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
@@ -54,6 +54,8 @@ SELECT_DAMP_STATE = """
        OR EXISTS (SELECT 1 FROM alerts al
                   WHERE al.kind = 'damp_mould' AND al.uprn = l.uprn AND al.status <> 'cleared')
 """
+
+ONE_DAY = timedelta(days=1)
 
 DAMP_TITLES = {
     "amber": "Conditions for mould growth are building up",
@@ -127,24 +129,24 @@ def _damp_observation(row: dict[str, Any]) -> Observation:
     )
 
 
-# Daily mean indoor temperature of each home over the last `days` whole days before `now`
-# (day 0 is the 24 hours ending at `now`), from the readings of the sensors placed in it when
-# each reading was taken. `hours` counts the distinct hours heard from, for coverage.
+# Daily mean indoor temperature of each home on each UTC day of the window, from the daily sums
+# the scoring job keeps per room (`room_daily_conditions`, migration 0020): the mean of the
+# hourly means of all its rooms, and the most hours any of its rooms was heard from that day.
+# The window is a few days of a few rows per room, read through the table's (room_id, day) key,
+# instead of every reading of those days.
 SELECT_DAILY_TEMPERATURE = """
-    SELECT ro.uprn, h.borough_code,
-           floor(extract(epoch FROM (%(now)s - rd.recorded_at)) / 86400)::int AS days_ago,
-           avg(rd.temperature_c)::double precision AS mean_c,
-           count(DISTINCT date_trunc('hour', rd.recorded_at)) AS hours
-    FROM readings rd
-    JOIN sensor_placements p ON p.sensor_id = rd.sensor_id
-     AND rd.recorded_at >= p.valid_from AND (p.valid_to IS NULL OR rd.recorded_at < p.valid_to)
-    JOIN rooms ro ON ro.room_id = p.room_id
-    JOIN homes h ON h.uprn = ro.uprn
-    WHERE rd.recorded_at > %(now)s - make_interval(days => %(days)s)
-      AND rd.recorded_at <= %(now)s
-      AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
-    GROUP BY ro.uprn, h.borough_code, days_ago
+    SELECT r.uprn, h.borough_code, d.day,
+           (sum(d.sum_temperature_c) / sum(d.hours_observed))::double precision AS mean_c,
+           max(d.hours_observed) AS hours
+    FROM homes h
+    JOIN rooms r ON r.uprn = h.uprn
+    JOIN room_daily_conditions d ON d.room_id = r.room_id
+     AND d.day >= %(first_day)s AND d.day <= %(last_day)s AND d.hours_observed > 0
+    WHERE (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
+    GROUP BY r.uprn, h.borough_code, d.day
 """
+
+DayClass = Literal["cold", "warm", "between", "sparse"]
 
 
 def cold_home_observations(
@@ -154,32 +156,42 @@ def cold_home_observations(
     policy: AlertPolicy,
     borough: str | None = None,
 ) -> list[Observation]:
-    """A home is cold after days in a row whose mean is below the threshold, warm after days
-    in a row at or above the (higher) warm level; a day in between, or with too few hours of
-    readings, ends the run."""
+    """A home is cold after whole days in a row whose mean is below the threshold, warm after
+    days in a row at or above the (higher) warm level; a day in between, or with too few hours
+    of readings, ends the run.
+
+    Days are UTC days, as the risk model sums them, and only the hours the scoring job has
+    integrated count, so the rule runs right after a scoring run (as `dampwatch score` does).
+    Today takes part once it has enough hours; until then the run is counted from yesterday.
+    """
+    today = now.astimezone(UTC).date()
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             SELECT_DAILY_TEMPERATURE,
-            {"now": now, "days": policy.cold_lookback_days, "borough": borough},
+            {
+                "first_day": today - timedelta(days=policy.cold_lookback_days),
+                "last_day": today,
+                "borough": borough,
+            },
         ).fetchall()
-    days_by_home: dict[tuple[int, str], dict[int, tuple[float, int]]] = {}
+    days_by_home: dict[tuple[int, str], dict[date, tuple[float, int]]] = {}
     for row in rows:
         home = days_by_home.setdefault((row["uprn"], row["borough_code"]), {})
-        home[row["days_ago"]] = (row["mean_c"], row["hours"])
+        home[row["day"]] = (row["mean_c"], row["hours"])
     observations = []
     for (uprn, borough_code), days in days_by_home.items():
-        obs = _cold_observation(uprn, borough_code, days, now=now, policy=policy)
+        obs = _cold_observation(uprn, borough_code, days, today=today, policy=policy)
         if obs is not None:
             observations.append(obs)
     return observations
 
 
-def _day_class(mean_c: float, hours: int, policy: AlertPolicy) -> str:
-    if hours < policy.cold_min_hours_per_day:
+def _day_class(day: tuple[float, int] | None, policy: AlertPolicy) -> DayClass:
+    if day is None or day[1] < policy.cold_min_hours_per_day:
         return "sparse"
-    if mean_c < policy.cold_day_mean_below_c:
+    if day[0] < policy.cold_day_mean_below_c:
         return "cold"
-    if mean_c >= policy.warm_day_mean_at_least_c:
+    if day[0] >= policy.warm_day_mean_at_least_c:
         return "warm"
     return "between"
 
@@ -187,29 +199,32 @@ def _day_class(mean_c: float, hours: int, policy: AlertPolicy) -> str:
 def _cold_observation(
     uprn: int,
     borough_code: str,
-    days: dict[int, tuple[float, int]],
+    days: dict[date, tuple[float, int]],
     *,
-    now: datetime,
+    today: date,
     policy: AlertPolicy,
 ) -> Observation | None:
-    classes = [
-        _day_class(*days[d], policy) if d in days else "sparse"
-        for d in range(policy.cold_lookback_days)
-    ]
+    latest = today if _day_class(days.get(today), policy) != "sparse" else today - ONE_DAY
+    window = [latest - n * ONE_DAY for n in range(policy.cold_lookback_days)]
+    classes = [_day_class(days.get(day), policy) for day in window]
     first = classes[0]
     if first not in ("cold", "warm"):
         return None
     run = 1
     while run < len(classes) and classes[run] == first:
         run += 1
-    run_means = [round(days[d][0], 1) for d in range(run)]
+    run_means = [round(days[window[n]][0], 1) for n in range(run)]
     evidence = {
-        "daily_mean_c": {str(d): round(mean, 2) for d, (mean, _) in sorted(days.items())},
+        "daily_mean_c": {
+            day.isoformat(): round(mean, 2) for day, (mean, _) in sorted(days.items())
+        },
         "run_days": run,
         "cold_below_c": policy.cold_day_mean_below_c,
         "warm_at_least_c": policy.warm_day_mean_at_least_c,
     }
-    since = now - timedelta(days=run)
+    # The run began at the start of its first (UTC) day: a run of three whole days has lasted
+    # three days once the third is over.
+    since = datetime.combine(window[run - 1], time(0), tzinfo=UTC)
     if first == "cold":
         coldest = min(run_means)
         severity = "red" if coldest < policy.cold_day_red_below_c else "amber"

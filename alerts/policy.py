@@ -31,6 +31,8 @@ class AlertPolicy:
     warm_day_mean_at_least_c: float = 18.0
     cold_raise_after: timedelta = timedelta(days=3)
     cold_clear_after: timedelta = timedelta(days=2)
+    # UTC days looked at, back from the latest (today once it has enough hours, else
+    # yesterday): enough for the runs that raise (3 days) and clear (2 days).
     cold_lookback_days: int = 4
     # A day counts only with this share of its hours heard from (a sensor reporting at least
     # once an hour).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,17 +111,31 @@ def add_readings(
     temperature_c: float,
     humidity_pct: float = 60.0,
     step: timedelta = timedelta(hours=1),
+    daily_swing_c: float = 0.0,
 ) -> None:
-    """Readings every `step` in [start, end), as ingest stores them."""
-    times = []
+    """Readings every `step` in [start, end), as ingest stores them.
+
+    `daily_swing_c` adds a sine wave over each UTC day (so a whole day's mean is unchanged),
+    as a lived-in room has; readings that never move look like a stuck sensor to the model.
+    """
+    rows = []
     at = start
     while at < end:
-        times.append(at)
+        phase = 2 * math.pi * (at.hour + at.minute / 60) / 24
+        rows.append(
+            (
+                sensor_id,
+                at,
+                temperature_c + daily_swing_c * math.sin(phase),
+                humidity_pct - 2 * daily_swing_c * math.sin(phase),
+            )
+        )
         at += step
+    times = [row[1] for row in rows]
     conn.execute("SELECT dw_ensure_readings_partitions(%s::timestamptz[])", (times,))
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO readings (sensor_id, recorded_at, temperature_c, humidity_pct) "
             "VALUES (%s, %s, %s, %s)",
-            [(sensor_id, t, temperature_c, humidity_pct) for t in times],
+            rows,
         )

@@ -15,12 +15,14 @@ from alert_factories import (
 )
 
 from alerts.records import Alert, list_alerts
-from alerts.rules import evaluate_alerts
+from alerts.rules import AlertSummary, evaluate_alerts
 from alerts.sensor_conditions import unassigned_sensors
+from models.scoring import score_homes
 
 pytestmark = pytest.mark.postgres
 
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+MIDNIGHT = datetime(2026, 1, 5, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -29,32 +31,64 @@ def _all(conn: Conn, kind: str) -> list[Alert]:
     return list_alerts(conn, borough=None, kind=kind, include_cleared=True)
 
 
+def _days(db: Conn, sensor: str, *, first_day: int, last_day: int, mean_c: float) -> None:
+    """Hourly readings averaging `mean_c` on each whole day from MIDNIGHT + first_day."""
+    add_readings(
+        db,
+        sensor_id=sensor,
+        start=MIDNIGHT + first_day * DAY,
+        end=MIDNIGHT + (last_day + 1) * DAY,
+        temperature_c=mean_c,
+        daily_swing_c=1.0,
+    )
+
+
+def _scored(db: Conn, now: datetime) -> AlertSummary:
+    """Score, then evaluate, as `dampwatch score` does: the cold-home rule reads the daily
+    conditions the scoring run keeps."""
+    score_homes(db, now=now)
+    return evaluate_alerts(db, now=now)
+
+
 def test_cold_home_raises_after_three_cold_days_and_clears_after_two_warm(db: Conn) -> None:
-    """Three days under 16 °C raise one cold-home alert; two days at 18 °C or more clear it."""
+    """Three whole days under 16 °C raise one cold-home alert; two at 18 °C or more clear it."""
     uprn = add_home(db)
-    sensor = add_sensor(db, uprn=uprn, placed_from=T0 - 30 * DAY)
-    add_readings(db, sensor_id=sensor, start=T0, end=T0 + 3 * DAY, temperature_c=14.5)
-    assert evaluate_alerts(db, now=T0 + 2 * DAY).raised == {}
-    assert evaluate_alerts(db, now=T0 + 3 * DAY).raised == {"cold_home": 1}
-    assert evaluate_alerts(db, now=T0 + 3 * DAY + HOUR).raised == {}
-    add_readings(db, sensor_id=sensor, start=T0 + 3 * DAY, end=T0 + 5 * DAY, temperature_c=19)
-    assert evaluate_alerts(db, now=T0 + 4 * DAY).cleared == {}
-    assert evaluate_alerts(db, now=T0 + 5 * DAY).cleared == {"cold_home": 1}
+    sensor = add_sensor(db, uprn=uprn, placed_from=MIDNIGHT - 30 * DAY)
+    _days(db, sensor, first_day=0, last_day=2, mean_c=14.5)
+    assert _scored(db, MIDNIGHT + 2 * DAY).raised == {}
+    assert _scored(db, MIDNIGHT + 2 * DAY + 20 * HOUR).raised == {}  # the third day is not over
+    assert _scored(db, MIDNIGHT + 3 * DAY).raised == {"cold_home": 1}
+    assert _scored(db, MIDNIGHT + 3 * DAY + HOUR).raised == {}
+    _days(db, sensor, first_day=3, last_day=4, mean_c=19)
+    assert _scored(db, MIDNIGHT + 4 * DAY).cleared == {}
+    assert _scored(db, MIDNIGHT + 5 * DAY).cleared == {"cold_home": 1}
     [alert] = _all(db, "cold_home")
     assert alert.severity == "amber"
     assert alert.evidence["run_days"] == 3
+    assert alert.evidence["daily_mean_c"]["2026-01-07"] == 14.5
     assert alert.clear_reason is not None
     assert "18 °C" in alert.clear_reason
+
+
+def test_a_mild_morning_does_not_break_a_cold_run_before_the_day_has_enough_hours(db: Conn) -> None:
+    """Today counts only once it has 12 hours of readings: at 06:00 the run is yesterday's."""
+    uprn = add_home(db)
+    sensor = add_sensor(db, uprn=uprn, placed_from=MIDNIGHT - 30 * DAY)
+    _days(db, sensor, first_day=0, last_day=2, mean_c=13)
+    _days(db, sensor, first_day=3, last_day=3, mean_c=17)
+    assert _scored(db, MIDNIGHT + 3 * DAY + 6 * HOUR).raised == {"cold_home": 1}
+    [alert] = _all(db, "cold_home")
+    assert alert.evidence["run_days"] == 3
 
 
 def test_lukewarm_days_neither_raise_nor_clear_a_cold_home(db: Conn) -> None:
     """Days between 16 and 18 °C sit inside the hysteresis band: the open alert stays open."""
     uprn = add_home(db)
-    sensor = add_sensor(db, uprn=uprn, placed_from=T0 - 30 * DAY)
-    add_readings(db, sensor_id=sensor, start=T0, end=T0 + 3 * DAY, temperature_c=11.0)
-    evaluate_alerts(db, now=T0 + 3 * DAY)
-    add_readings(db, sensor_id=sensor, start=T0 + 3 * DAY, end=T0 + 6 * DAY, temperature_c=17)
-    evaluate_alerts(db, now=T0 + 6 * DAY)
+    sensor = add_sensor(db, uprn=uprn, placed_from=MIDNIGHT - 30 * DAY)
+    _days(db, sensor, first_day=0, last_day=2, mean_c=11.0)
+    _scored(db, MIDNIGHT + 3 * DAY)
+    _days(db, sensor, first_day=3, last_day=5, mean_c=17)
+    _scored(db, MIDNIGHT + 6 * DAY)
     [alert] = _all(db, "cold_home")
     assert (alert.severity, alert.status) == ("red", "open")
 
