@@ -86,7 +86,8 @@ def sensitivity_class(name: str) -> SensitivityClass:
 def critical_humidity_pct(temperature_c: npt.ArrayLike, rh_min_pct: float = 80.0) -> FloatArray:
     """RH_crit: the humidity above which mould grows at a temperature (Ojanen 2010 eq. 7)."""
     theta = np.asarray(temperature_c, dtype=np.float64)
-    curve = -0.00267 * theta**3 + 0.160 * theta**2 - 3.13 * theta + 100.0
+    # Horner's form of -0.00267 T³ + 0.160 T² - 3.13 T + 100.
+    curve = ((-0.00267 * theta + 0.160) * theta - 3.13) * theta + 100.0
     result: FloatArray = np.where(theta <= 20.0, np.maximum(curve, rh_min_pct), rh_min_pct)
     return result
 
@@ -165,10 +166,14 @@ def conditions(
             & (theta < GROWTH_MAX_TEMPERATURE_C)
             & (rh >= rh_crit)
         )
-    safe_theta = np.where(grows, theta, 20.0)
-    safe_rh = np.where(grows, rh, 100.0)
-    rate = np.where(grows, 1.0 / (7.0 * 24.0 * weeks_to_m1(safe_theta, safe_rh)), 0.0)
-    m_max = np.where(grows, maximum_index(safe_theta, safe_rh, sensitivity), 0.0)
+    # The logarithms and exponentials are only needed where something grows (a few per cent
+    # of a fleet's hours), so they are computed on those elements alone.
+    rate = np.zeros(theta.shape)
+    m_max = np.zeros(theta.shape)
+    where = np.nonzero(grows)
+    theta_g, rh_g = theta[where], rh[where]
+    rate[where] = 1.0 / (7.0 * 24.0 * weeks_to_m1(theta_g, rh_g))
+    m_max[where] = maximum_index(theta_g, rh_g, sensitivity)
     return Conditions(grows, known, rate, m_max)
 
 
@@ -213,29 +218,89 @@ def advance_terms(
     decline: float | FloatArray = 1.0,
     trace: bool = False,
 ) -> tuple[MouldState, Trace | None]:
-    """`advance` on growth terms already computed (the scoring job reuses them)."""
+    """`advance` on growth terms already computed (the scoring job reuses them).
+
+    Surfaces with no growth step in the block (most of a fleet, most of the time) only
+    decline: their M and timer are folded along the block at once, with the very operations
+    the step loop would do in the same order, so either path gives the same bits.
+    """
     params = sensitivity_class(sensitivity)
     c_mat = np.broadcast_to(np.asarray(decline, dtype=np.float64), state.mould_index.shape)
     m = state.mould_index.astype(np.float64, copy=True)
     dry_h = state.dry_h.astype(np.float64, copy=True)
-    shape = terms.grows.shape
-    m_out = np.empty(shape) if trace else None
-    loss_out = np.zeros(shape) if trace else None
-    for step in range(shape[1]):
-        grows = terms.grows[:, step]
-        dry = terms.known[:, step] & ~grows
-        k1 = np.where(m < 1.0, params.k1_below_m1, params.k1_from_m1)
-        k2 = np.maximum(1.0 - np.exp(K2_STEEPNESS * (m - terms.m_max[:, step])), 0.0)
-        growth = k1 * k2 * terms.rate_per_h[:, step] * step_h
-        loss = np.where(dry, c_mat * decline_over(dry_h, dry_h + step_h), 0.0)
-        m = np.where(grows, m + growth, np.maximum(m - loss, 0.0))
-        dry_h = np.where(grows, 0.0, np.where(dry, dry_h + step_h, dry_h))
+    n, steps = terms.grows.shape
+    m_out = np.empty((n, steps)) if trace else None
+    loss_out = np.empty((n, steps)) if trace else None
+    growing = terms.grows.any(axis=1)
+    quiet = np.flatnonzero(~growing)
+    if quiet.size and steps:
+        dry = (terms.known[quiet] & ~terms.grows[quiet]).astype(np.float64)
+        timer = np.add.accumulate(
+            np.concatenate([dry_h[quiet, np.newaxis], step_h * dry], axis=1), axis=1
+        )
+        loss = c_mat[quiet, np.newaxis] * decline_over(timer[:, :-1], timer[:, :-1] + step_h) * dry
+        path = np.subtract.accumulate(np.concatenate([m[quiet, np.newaxis], loss], axis=1), axis=1)
+        path = np.maximum(path[:, 1:], 0.0)
+        m[quiet] = path[:, -1]
+        dry_h[quiet] = timer[:, -1]
         if m_out is not None and loss_out is not None:
-            m_out[:, step] = m
-            loss_out[:, step] = loss
+            m_out[quiet] = path
+            loss_out[quiet] = loss
+    busy = np.flatnonzero(growing)
+    if busy.size:
+        m_busy, dry_busy, m_trace, loss_trace = _step_loop(
+            m[busy],
+            dry_h[busy],
+            c_mat[busy],
+            terms.grows[busy],
+            terms.known[busy] & ~terms.grows[busy],
+            terms.rate_per_h[busy] * step_h,
+            terms.m_max[busy],
+            params,
+            step_h,
+            trace,
+        )
+        m[busy], dry_h[busy] = m_busy, dry_busy
+        if m_out is not None and loss_out is not None and m_trace is not None:
+            m_out[busy] = m_trace
+            loss_out[busy] = loss_trace
     if m_out is None or loss_out is None:
         return MouldState(m, dry_h), None
     return MouldState(m, dry_h), Trace(m_out, loss_out)
+
+
+def _step_loop(
+    m: FloatArray,
+    dry_h: FloatArray,
+    c_mat: FloatArray,
+    grows_rs: npt.NDArray[np.bool_],
+    dry_rs: npt.NDArray[np.bool_],
+    rate_rs: FloatArray,
+    m_max_rs: FloatArray,
+    params: SensitivityClass,
+    step_h: float,
+    trace: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray]:
+    """Step by step for surfaces that grow in the block (arrays are surfaces x steps)."""
+    # Step-major copies: each step reads one contiguous row instead of a strided column.
+    grows = np.ascontiguousarray(grows_rs.T)
+    dry = np.ascontiguousarray(dry_rs.T).astype(np.float64)
+    rate = np.ascontiguousarray(rate_rs.T)  # zero where nothing grows
+    m_max = np.ascontiguousarray(m_max_rs.T)
+    m_out = np.empty(grows.shape) if trace else None
+    loss_out = np.empty(grows.shape)
+    for step in range(grows.shape[0]):
+        k1 = np.where(m < 1.0, params.k1_below_m1, params.k1_from_m1)
+        k2 = np.maximum(1.0 - np.exp(K2_STEEPNESS * (m - m_max[step])), 0.0)
+        loss = c_mat * decline_over(dry_h, dry_h + step_h) * dry[step]
+        # Growth is zero on dry and missing steps, loss zero on growing and missing ones, so
+        # one expression covers all three (x + 0.0 and x - 0.0 are exact).
+        m = np.maximum(m + k1 * k2 * rate[step] - loss, 0.0)
+        dry_h = np.where(grows[step], 0.0, dry_h + step_h * dry[step])
+        if m_out is not None:
+            m_out[step] = m
+            loss_out[step] = loss
+    return m, dry_h, None if m_out is None else m_out.T, loss_out.T
 
 
 def mould_index(

@@ -25,11 +25,12 @@ from models.surface import DEFAULT_TEMPERATURE_FACTOR, surface_temperature_c
 # VTT mould index scale (Hukka & Viitanen 1999, Table 1): 1 = microscopic growth begins,
 # 3 = growth visible to the naked eye; scoring treats M = 3 as the harm to prevent.
 VISIBLE_MOULD_INDEX = 3.0
-# The score is the larger of two piecewise-linear scales. Now: M = 2 (microscopic growth well
-# established) is amber and M = 3 (visible) red. Soon: visible mould projected within six
-# weeks is amber, within three weeks red: an officer's visit and a repair order take that long.
-SCORE_BY_INDEX = ((0.0, 1.0, 2.0, 3.0, 6.0), (0.0, 20.0, 40.0, 70.0, 100.0))
-SCORE_BY_DAYS_TO_M3 = ((0.0, 21.0, 42.0, 90.0, 180.0), (100.0, 70.0, 40.0, 20.0, 0.0))
+# The score is the larger of two piecewise-linear scales. Now: M = 2.5 (microscopic growth
+# well established, half way from M = 2 to visible) is amber and M = 3 (visible) red. Soon:
+# visible mould projected within five weeks is amber, within two weeks red: an officer's
+# visit and a repair order take about that long.
+SCORE_BY_INDEX = ((0.0, 1.0, 2.5, 3.0, 6.0), (0.0, 15.0, 40.0, 70.0, 100.0))
+SCORE_BY_DAYS_TO_M3 = ((0.0, 14.0, 35.0, 90.0, 180.0), (100.0, 70.0, 40.0, 15.0, 0.0))
 RED_FROM_SCORE = 70
 AMBER_FROM_SCORE = 40
 # Below this share of hours with data in the feature window the band is not trusted.
@@ -59,7 +60,8 @@ def scores(mould_index: FloatArray, days_to_m3: FloatArray) -> npt.NDArray[np.in
         np.interp(np.nan_to_num(days_to_m3, nan=1e9), *SCORE_BY_DAYS_TO_M3),
         0.0,
     )
-    result: npt.NDArray[np.int64] = np.rint(np.maximum(now, soon)).astype(np.int64)
+    # Floored, so that a band starts exactly at its threshold (M = 2.49 is not amber).
+    result: npt.NDArray[np.int64] = np.floor(np.maximum(now, soon) + 1e-9).astype(np.int64)
     return result
 
 

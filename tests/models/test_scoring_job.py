@@ -222,3 +222,79 @@ def test_stuck_sensor_raises_a_fault_not_a_mould_risk(fresh: Conn) -> None:
     [home] = latest_for_homes(fresh)
     assert home.band == "unknown"
     assert home.details["faults"][0]["kind"] == "stuck"
+
+
+def test_fault_stays_until_the_sensor_is_replaced(fresh: Conn) -> None:
+    """A stuck spell keeps its room `unknown` after the readings recover, until a new sensor."""
+    rooms = add_home(fresh, uprn=5001, rooms=[("Bedroom", "bedroom", "old-1")], placed_from=START)
+    stuck_n = 5 * TEN_MIN_PER_DAY
+    t, rh = _dry(10)
+    t[:stuck_n], rh[:stuck_n] = 18.0, 60.0
+    add_readings(fresh, "old-1", START, t, rh)
+    score_homes(fresh, now=START + dt.timedelta(days=5))
+    score_homes(fresh, now=START + dt.timedelta(days=10))
+    [room] = latest_for_rooms(fresh, uprn=5001)
+    assert room.band == "unknown"
+    assert room.details["faults"][0]["kind"] == "stuck"
+    state = fresh.execute(
+        "SELECT fault_kind, fault_sensor_ids FROM room_model_states WHERE room_id = %s",
+        (rooms["Bedroom"],),
+    ).fetchone()
+    assert state == ("stuck", ["old-1"])
+
+    swapped_at = START + dt.timedelta(days=10)
+    fresh.execute(
+        "UPDATE sensor_placements SET valid_to = %s WHERE sensor_id = 'old-1'", (swapped_at,)
+    )
+    fresh.execute("INSERT INTO sensors (sensor_id) VALUES ('new-1')")
+    fresh.execute(
+        "INSERT INTO sensor_placements (sensor_id, room_id, valid_from) VALUES ('new-1', %s, %s)",
+        (rooms["Bedroom"], swapped_at),
+    )
+    add_readings(fresh, "new-1", swapped_at, *_dry(5, seed=3))
+    score_homes(fresh, now=START + dt.timedelta(days=15))
+    [room] = latest_for_rooms(fresh, uprn=5001)
+    assert room.band == "green"
+    assert room.details["faults"] == []
+
+
+def test_outdoor_observations_replace_the_normals(fresh: Conn) -> None:
+    """With a borough feed at 2 °C the features show it; without, the November normal."""
+    add_home(
+        fresh,
+        uprn=6001,
+        borough_code="E09000012",
+        rooms=[("Bed", "bedroom", "o1")],
+        placed_from=START,
+    )
+    add_home(
+        fresh,
+        uprn=6002,
+        borough_code="E09000030",
+        rooms=[("Bed", "bedroom", "o2")],
+        placed_from=START,
+    )
+    add_readings(fresh, "o1", START, *_dry(3))
+    add_readings(fresh, "o2", START, *_dry(3))
+    add_outdoor(fresh, "E09000012", START, np.full(72, 2.0), np.full(72, 90.0))
+    score_homes(fresh, now=START + dt.timedelta(days=3))
+    [fed] = latest_for_rooms(fresh, uprn=6001)
+    [normal] = latest_for_rooms(fresh, uprn=6002)
+    assert fed.details["features"]["outdoor_temperature_c"] == pytest.approx(2.0)
+    # Met Office 1991-2020 Heathrow November: (11.4 + 4.9) / 2 = 8.15 °C over whole days.
+    assert normal.details["features"]["outdoor_temperature_c"] == pytest.approx(8.15, abs=0.1)
+    assert (
+        fed.details["features"]["surface_temperature_c"]
+        < normal.details["features"]["surface_temperature_c"]
+    )
+
+
+def test_unplaced_readings_are_not_scored(fresh: Conn) -> None:
+    """Readings from a sensor with no placement count for no room."""
+    add_home(fresh, uprn=7001, rooms=[("Bed", "bedroom", "p1")], placed_from=START)
+    fresh.execute("INSERT INTO sensors (sensor_id) VALUES ('loose-1')")
+    add_readings(fresh, "loose-1", START, *_damp(3))
+    add_readings(fresh, "p1", START, *_dry(3))
+    summary = score_homes(fresh, now=START + dt.timedelta(days=3))
+    assert summary.rooms == 1
+    assert summary.hours_integrated == 3 * 24
