@@ -241,10 +241,14 @@ def _watch(children: Children, database_url: str, stop: threading.Event) -> None
             for name, code in dead:
                 logger.error("%s exited with code %d; stopping the demo", name, code)
             raise SystemExit(1)
-        with contextlib.suppress(psycopg.Error), psycopg.connect(database_url) as conn:
-            row = conn.execute(STATUS_QUERY).fetchone()
-            if row is not None:
-                print(
-                    f"readings stored: {row[0]:,}   homes scored: {row[1]}   open alerts: {row[2]}",
-                    flush=True,
-                )
+        try:
+            with psycopg.connect(database_url) as conn:
+                row = conn.execute(STATUS_QUERY).fetchone()
+        except psycopg.Error as err:
+            logger.warning("could not read the demo's progress: %s", err)
+            continue
+        if row is not None:
+            print(
+                f"readings stored: {row[0]:,}   homes scored: {row[1]}   open alerts: {row[2]}",
+                flush=True,
+            )
