@@ -117,9 +117,10 @@ def score(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = False,
 ) -> None:
-    """Score every home's risk from its new readings, then raise and clear alerts."""
+    """Roll up new readings by hour, score every home's risk, then raise and clear alerts."""
     from alerts.rules import evaluate_alerts
     from models.scoring import score_homes
+    from store.rollups import refresh_hourly
 
     url = database_url()
     stop = stop_on_signals()
@@ -127,12 +128,18 @@ def score(
         started = time.monotonic()
         with psycopg.connect(url) as conn:
             now = datetime.now(UTC)
+            hours = refresh_hourly(conn, now=now)
+            conn.commit()
             summary = score_homes(conn, now=now, borough=borough, progress=progress)
             conn.commit()
             alert_summary = evaluate_alerts(conn, now=now)
             conn.commit()
         logger.info(
-            "scored in %.1f s: %s; alerts: %s", time.monotonic() - started, summary, alert_summary
+            "scored in %.1f s: %d sensor-hours rolled up; %s; alerts: %s",
+            time.monotonic() - started,
+            hours,
+            summary,
+            alert_summary,
         )
         if every <= 0 or stop.wait(every):
             return
