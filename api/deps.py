@@ -47,14 +47,22 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
-    pool = runtime_of(request).pool
-    if pool is None:
+    """A pooled connection, committed when the route returns (rolled back if it raised).
+
+    A full pool that frees no connection within DAMP_POOL_WAIT_S raises PoolTimeout, which
+    the error handlers turn into 503 with Retry-After.
+    """
+    runtime = runtime_of(request)
+    if runtime.pool is None:
         raise RuntimeError("the pool opens in the app's lifespan: serve the app to use it")
-    with pool.connection() as conn:
+    with runtime.pool.connection(timeout=runtime.settings.pool_wait_s) as conn:
         yield conn
 
 
-DbConn = Annotated[psycopg.Connection[Any], Depends(get_conn)]
+# Function scope: the connection goes back to the pool (committed) as soon as the route
+# returns, before the response is encoded and sent, so what a request wrote (its audit entry)
+# is committed before the data leaves and a slow client never holds a connection.
+DbConn = Annotated[psycopg.Connection[Any], Depends(get_conn, scope="function")]
 
 _bearer = HTTPBearer(
     auto_error=False,

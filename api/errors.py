@@ -5,8 +5,10 @@ ApiError                  {"error": {"code", "message", "request_id"}} with its 
 ├── ForbiddenError        403  the role may not do this (never hides another borough)
 ├── NotFoundError         404  no such thing, or it belongs to another borough
 ├── ConflictError         409  the request contradicts the current state
-├── InvalidRequestError   422  well-formed but meaningless (and FastAPI's validation)
-└── RateLimitedError      429  too many requests from one key or login
+├── InvalidRequestError   422  well-formed but meaningless (and FastAPI's validation, and
+│                              a value the database cannot store, e.g. a NUL character)
+├── RateLimitedError      429  too many requests from one key or login
+└── UnavailableError      503  no database connection came free in time (a full pool)
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -76,6 +80,15 @@ class RateLimitedError(ApiError):
     code = "rate_limited"
 
 
+class UnavailableError(ApiError):
+    status = 503
+    code = "unavailable"
+
+
+# A full pool frees a connection within milliseconds once the burst passes.
+POOL_RETRY_AFTER_S = 1
+
+
 def _described(text: str) -> dict[str, Any]:
     return {"model": ErrorBody, "description": text}
 
@@ -87,9 +100,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _described("Not found, or not in the caller's borough."),
     422: _described("Invalid parameters or body."),
     429: _described("Rate limit exceeded; retry after the Retry-After header's seconds."),
+    503: _described("Too busy to serve now; retry after the Retry-After header's seconds."),
 }
 PUBLIC_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: ERROR_RESPONSES[429],
+    503: ERROR_RESPONSES[503],
 }
 
 
@@ -147,10 +162,42 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.exception("unhandled error on %s %s", request.method, _route_of(request))
         return error_response(request, 500, "internal_error", "something went wrong on our side")
 
+    async def on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+        # Every pooled connection is busy: the client should come back, not see a 500.
+        logger.warning("no database connection free for %s: %s", _route_of(request), exc)
+        return error_response(
+            request,
+            UnavailableError.status,
+            UnavailableError.code,
+            "the service is busy; retry shortly",
+            headers={"Retry-After": str(POOL_RETRY_AFTER_S)},
+        )
+
+    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value it was given (SQLSTATE class 22: out of range, a NUL in
+        # JSON) or psycopg refused to send one (a NUL in text): the request's fault, whichever
+        # field carried it. Any other DataError is ours.
+        if not isinstance(exc, psycopg.DataError) or not _refused_value(exc):
+            return await on_unexpected(request, exc)
+        logger.warning("database refused a value on %s: %s", _route_of(request), exc)
+        return error_response(
+            request,
+            InvalidRequestError.status,
+            InvalidRequestError.code,
+            "the request holds a value that cannot be stored (e.g. a NUL character)",
+        )
+
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(PoolTimeout, on_pool_timeout)
+    app.add_exception_handler(psycopg.DataError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _refused_value(exc: psycopg.DataError) -> bool:
+    sqlstate = exc.sqlstate or ""
+    return sqlstate.startswith("22") or (not sqlstate and "NUL (0x00)" in str(exc))
 
 
 def _route_of(request: Request) -> str:

@@ -1,4 +1,4 @@
-"""Settings of `dampwatch api`: where it listens, its sessions and its rate limit."""
+"""Settings of `dampwatch api`: where it listens, its sessions, rate limit and limits."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ class ApiSettings(DatabaseSettings):
     )
     rate_limit_burst: int = Field(
         default=200, ge=1, description="Requests a key or login may make at once above the rate."
+    )
+    pool_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long a request waits for a pooled database connection before it is "
+        "answered 503 with Retry-After.",
+    )
+    # The notifier's switch too (alerts.settings): one variable says where webhooks may go.
+    notify_allow_private_webhooks: bool = Field(
+        default=False,
+        description=(
+            "Deliver webhooks to loopback, private, link-local and multicast addresses "
+            "(off: such deliveries are refused and dead-lettered, and the API refuses to "
+            "subscribe such URLs). For tests and closed networks only."
+        ),
     )
     default_time_zone: str = Field(
         default="Europe/London",

@@ -119,6 +119,16 @@ def home_exists(conn: psycopg.Connection[Any], *, uprn: int, borough: str | None
     return row is not None
 
 
+def home_borough(conn: psycopg.Connection[Any], *, uprn: int, borough: str | None) -> str | None:
+    """The home's borough, or None if there is no such home in `borough` (None: any)."""
+    row = conn.execute(
+        "SELECT borough_code FROM homes "
+        "WHERE uprn = %s AND (%s::text IS NULL OR borough_code = %s)",
+        (uprn, borough, borough),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def home_last_reading_at(conn: psycopg.Connection[Any], *, uprn: int) -> datetime | None:
     row = conn.execute(
         """

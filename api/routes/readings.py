@@ -1,4 +1,7 @@
-"""A home's readings: raw or hourly, any time range (full history), in the caller's time zone."""
+"""A home's readings: raw or hourly, any time range (full history), in the caller's time zone.
+
+Each answer is an access to the home's data and is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,17 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from alerts.audit import record_access
 from api.deps import DbConn, HomeReader, TimeZone
 from api.errors import ERROR_RESPONSES, InvalidRequestError, NotFoundError
 from api.pagination import Cursor
 from api.queries import homes as home_queries
+from api.queries import hourly
 from api.queries import readings as reading_queries
-from api.queries.readings import HourlyPage, ReadingPage
+from api.queries.hourly import HourlyPage
+from api.queries.readings import ReadingPage
 from api.routes.homes import Uprn
 
 router = APIRouter(prefix="/api/v1/homes", tags=["readings"], responses=ERROR_RESPONSES)
@@ -30,6 +36,10 @@ Start = Annotated[
 ]
 End = Annotated[datetime | None, Query(description="Exclusive; RFC 3339. Default: now.")]
 ReadingLimit = Annotated[int, Query(ge=1, le=MAX_READINGS_PAGE, description="Items per page.")]
+HourLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_READINGS_PAGE, description="Hours of time per page (5,000: 7 months)."),
+]
 
 
 class Resolution(StrEnum):
@@ -51,8 +61,10 @@ def get_readings(
 ) -> ReadingPage:
     """Every reading in [start, end), oldest first, each under the room its sensor was in."""
     start_at, end_at = _window(start, end, zone)
-    _check_home(db, uprn, principal.scope)
-    return reading_queries.raw_readings(
+    borough_code = home_queries.home_borough(db, uprn=uprn, borough=principal.scope)
+    if borough_code is None:
+        raise NotFoundError("no such home")
+    page = reading_queries.raw_readings(
         db,
         uprn=uprn,
         room_id=room_id,
@@ -62,9 +74,22 @@ def get_readings(
         limit=limit,
         cursor=cursor,
     )
+    record_access(
+        db,
+        actor=principal.actor,
+        borough_code=borough_code,
+        subject_type="home",
+        subject_id=uprn,
+        what="readings",
+    )
+    return page
 
 
-@router.get("/{uprn}/readings/hourly", summary="A home's readings by hour, with derived values")
+@router.get(
+    "/{uprn}/readings/hourly",
+    summary="A home's readings by hour, with derived values",
+    response_model=HourlyPage,
+)
 def get_hourly_readings(
     uprn: Uprn,
     db: DbConn,
@@ -73,22 +98,35 @@ def get_hourly_readings(
     room_id: RoomFilter = None,
     start: Start = None,
     end: End = None,
-    limit: ReadingLimit = 5000,
+    limit: HourLimit = 5000,
     cursor: Cursor = None,
-) -> HourlyPage:
-    """Hourly means per room in the caller's zone, with dew point and surface RH."""
+) -> Response:
+    """Each room's hourly means, extremes, dew point and coldest-surface estimate, as columns
+    on one axis of hours in the caller's zone. The window is widened to whole hours."""
     start_at, end_at = _window(start, end, zone)
-    _check_home(db, uprn, principal.scope)
-    return reading_queries.hourly_readings(
+    try:
+        series = hourly.hourly_series(
+            db,
+            uprn=uprn,
+            borough=principal.scope,
+            room_id=room_id,
+            start=start_at,
+            end=end_at,
+            zone=zone,
+            limit=limit,
+            cursor=cursor,
+        )
+    except hourly.HomeNotFoundError as err:
+        raise NotFoundError("no such home") from err
+    record_access(
         db,
-        uprn=uprn,
-        room_id=room_id,
-        start=start_at,
-        end=end_at,
-        zone=zone,
-        limit=limit,
-        cursor=cursor,
+        actor=principal.actor,
+        borough_code=series.borough_code,
+        subject_type="home",
+        subject_id=uprn,
+        what="readings_hourly",
     )
+    return Response(hourly.encode_page(series), media_type="application/json")
 
 
 def _window(
@@ -107,8 +145,3 @@ def _aware(value: datetime, zone: TimeZone) -> datetime:
     if not (datetime(1970, 1, 1, tzinfo=UTC) <= aware <= datetime(9000, 1, 1, tzinfo=UTC)):
         raise InvalidRequestError("times must be between 1970 and 9000")
     return aware
-
-
-def _check_home(db: DbConn, uprn: int, borough: str | None) -> None:
-    if not home_queries.home_exists(db, uprn=uprn, borough=borough):
-        raise NotFoundError("no such home")

@@ -1,16 +1,23 @@
-"""The home page's three charts for one room: temperatures, humidities, and the mould index."""
+"""The home page's three charts for one room: temperatures, humidities, and the mould index.
+
+The charts read the hourly rollup (api.queries.hourly) in buckets of one hour or more, so a
+chart never has more than about CHART_POINTS points: hourly for a week or a month, three-hourly
+for 90 days, which is more than a 760-pixel chart can show anyway.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import psycopg
 from markupsafe import Markup
 
 from api.queries.homes import HomeDetail, RoomOut
-from api.queries.readings import hourly_readings
+from api.queries.hourly import FloatArray, hourly_series
 from api.queries.risk import risk_history
 from api.web.charts import Chart, Series, Threshold, render
 
@@ -21,7 +28,8 @@ SURFACE_RH_CRITICAL_PCT = 80.0
 M_MICROSCOPIC = 1.0
 M_VISIBLE = 3.0
 PROJECTION_HORIZON = timedelta(days=60)
-MAX_HOURS = 24 * 91 * 6  # 91 days of up to six rooms: one page is enough for any window
+CHART_POINTS = 800
+MAX_BUCKETS = 10_000  # one page is enough for any window the page offers
 
 
 def home_charts(
@@ -33,16 +41,25 @@ def home_charts(
     end: datetime,
     zone: ZoneInfo,
 ) -> list[tuple[str, Markup]]:
-    hours = hourly_readings(
+    hours_in_window = (end - start) / timedelta(hours=1)
+    series = hourly_series(
         conn,
         uprn=home.uprn,
+        borough=None,
         room_id=room.room_id,
         start=start,
         end=end,
         zone=zone,
-        limit=MAX_HOURS,
+        limit=MAX_BUCKETS,
         cursor=None,
-    ).items
+        bucket_hours=max(1, math.ceil(hours_in_window / CHART_POINTS)),
+    )
+    starts = series.starts()
+    values = series.rooms[0].values if series.rooms else {}
+
+    def points(name: str) -> list[tuple[datetime, float | None]]:
+        return _points(starts, values.get(name))
+
     temperature = Chart(
         chart_id="chart-temperature",
         title=f"{room.name}: temperatures (°C)",
@@ -51,18 +68,18 @@ def home_charts(
         end=end,
         zone=zone,
         series=[
-            Series("Air", "#a4161a", [(h.hour_start, h.temperature_c) for h in hours]),
+            Series("Air", "#a4161a", points("temperature_c")),
             Series(
                 "Coldest surface (estimated)",
                 "#1d4f91",
-                [(h.hour_start, h.surface_temperature_c) for h in hours],
+                points("surface_temperature_c"),
                 dash="6 3",
             ),
-            Series("Dew point", "#00703c", [(h.hour_start, h.dew_point_c) for h in hours], "2 2"),
+            Series("Dew point", "#00703c", points("dew_point_c"), "2 2"),
             Series(
                 "Outdoors",
                 "#505a5f",
-                [(h.hour_start, h.outdoor_temperature_c) for h in hours],
+                _points(starts, series.outdoor_temperature_c),
                 dash="8 2 2 2",
             ),
         ],
@@ -75,11 +92,11 @@ def home_charts(
         end=end,
         zone=zone,
         series=[
-            Series("Air", "#1d4f91", [(h.hour_start, h.humidity_pct) for h in hours]),
+            Series("Air", "#1d4f91", points("humidity_pct")),
             Series(
                 "At the coldest surface (estimated)",
                 "#a4161a",
-                [(h.hour_start, h.surface_humidity_pct) for h in hours],
+                points("surface_humidity_pct"),
                 dash="6 3",
             ),
         ],
@@ -124,4 +141,15 @@ def home_charts(
         ("Temperatures", render(temperature)),
         ("Humidity", render(humidity)),
         ("Mould index", render(mould)),
+    ]
+
+
+def _points(
+    starts: list[datetime], values: FloatArray | None
+) -> list[tuple[datetime, float | None]]:
+    if values is None:
+        return []
+    return [
+        (at, None if math.isnan(v) else round(v, 2))
+        for at, v in zip(starts, np.asarray(values).tolist(), strict=True)
     ]
