@@ -70,10 +70,16 @@ class Publisher:
             if broker.protocol == "5"
             else MQTTProtocolVersion.MQTTv311,
         )
-        self.client.max_inflight_messages_set(1000)
+        # Mosquitto grants 20 in flight by default (its CONNACK says so); respect it.
+        self.client.max_inflight_messages_set(20)
         self.client.max_queued_messages_set(0)
+        connected = threading.Event()
+        self.client.on_connect = lambda *_args: connected.set()
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
+        # Publishing before CONNACK races paho's queue against the handshake: wait for it.
+        if not connected.wait(10):
+            raise AssertionError(f"publisher could not connect to {broker.url}")
         self._infos: list[mqtt.MQTTMessageInfo] = []
 
     def publish(self, topic: str, payload: bytes) -> None:

@@ -170,3 +170,41 @@ class RawPublisher:
         sock.sendall(b"\xe0\x00")  # DISCONNECT
         sock.close()
         return stats
+
+
+def _utf8(value: bytes) -> bytes:
+    return len(value).to_bytes(2, "big") + value
+
+
+def publish_once_v5(host: str, port: int, topic: bytes, payload: bytes, *, client_id: str) -> None:
+    """One MQTT 5 QoS 1 PUBLISH carrying properties (expiry, content type, a user property).
+
+    Written by hand: paho's publisher, with properties, now and then gets its connection
+    dropped by Mosquitto 2.0.11 ("out of memory"); a single well-formed packet never does.
+    """
+    body = b"\x00\x04MQTT\x05\x02\x00\x3c\x00" + _utf8(client_id.encode())
+    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as sock:
+        sock.sendall(b"\x10" + _remaining_length(len(body)) + body)
+        if sock.recv(64)[:1] != b"\x20":
+            raise ConnectionError("no CONNACK")
+        # MQTT 5.0, 3.3.2.3: 0x02 message expiry interval, 0x03 content type, 0x26 user property.
+        properties = (
+            b"\x02"
+            + (600).to_bytes(4, "big")
+            + b"\x03"
+            + _utf8(b"application/json")
+            + b"\x26"
+            + _utf8(b"firmware")
+            + _utf8(b"1.2.3")
+        )
+        body = (
+            _utf8(topic)
+            + (1).to_bytes(2, "big")
+            + _remaining_length(len(properties))
+            + properties
+            + payload
+        )
+        sock.sendall(b"\x32" + _remaining_length(len(body)) + body)
+        if sock.recv(64)[:1] != b"\x40":
+            raise ConnectionError("no PUBACK")
+        sock.sendall(b"\xe0\x00")
