@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from dampwatch.cli import app
-from dampwatch.settings_doc import all_settings
+from dampwatch.settings_doc import SettingDoc, all_settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -27,8 +27,8 @@ def _commands(group: Any, prefix: str = "dampwatch") -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("setting", all_settings(), ids=lambda s: s.variable)
-def test_every_setting_is_described_and_in_the_readme(setting: object) -> None:
+@pytest.mark.parametrize("setting", all_settings(), ids=lambda s: str(s.variable))
+def test_every_setting_is_described_and_in_the_readme(setting: SettingDoc) -> None:
     """A DAMP_* variable nobody can find or understand is a setting nobody can use."""
     variable = setting.variable
     assert setting.description, f"{variable} has no description"
