@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from dampwatch.embedded import free_port
+from tests.conftest import Broker
 from tests.ingest.harness import (
+    IngestProcess,
     Publisher,
     SettingsFactory,
     count_readings,
+    native_stream,
     running_ingest,
+    stored_exactly_once,
     wait_until,
+    with_prefix,
 )
+from tests.ingest.rawpub import RawPublisher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt]
 
@@ -69,3 +78,50 @@ def test_published_readings_are_stored_and_bad_ones_rejected(
             ).fetchone()
     assert row == (b"{not json", "native", "malformed")
     assert sensor_row == (None, start + timedelta(seconds=499), 90.0)
+
+
+def test_two_replicas_on_a_shared_subscription_split_the_stream(
+    service_env: dict[str, str],
+    broker: Broker,
+    topic_prefix: str,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Two ingest processes in one $share group: each stores a part, together all, once."""
+    if broker.protocol != "5":
+        pytest.skip("shared subscriptions are an MQTT 5 feature")
+    sensor = f"shared-{topic_prefix.split('/')[1]}"
+    replicas = []
+    for n in (1, 2):
+        port = free_port()
+        env = dict(
+            service_env,
+            DAMP_INGEST_SHARED_GROUP=f"g{sensor}",
+            DAMP_INGEST_CLIENT_ID=f"{sensor}-{n}",
+            DAMP_INGEST_SPOOL_DIR=str(tmp_path / f"spool-{n}"),
+            DAMP_INGEST_METRICS_PORT=str(port),
+            DAMP_INGEST_METRICS_HOST="127.0.0.1",
+            DAMP_INGEST_SESSION_EXPIRY_S="60",
+        )
+        replicas.append((IngestProcess(env).start(), port))
+    try:
+        published = RawPublisher(broker.host, broker.port, client_id=f"{sensor}-pub").publish_all(
+            with_prefix(topic_prefix, native_stream(sensor, 4000, sensors=40))
+        )
+        wait_until(lambda: count_readings(database_url, sensor) >= 4000, timeout_s=30)
+        stored_by_replica = [_stored_metric(port) for _, port in replicas]
+    finally:
+        for process, _ in replicas:
+            process.stop()
+    assert published.acked == 4000
+    assert stored_exactly_once(database_url, sensor, 4000) == (4000, 4000)
+    assert sum(stored_by_replica) == 4000
+    assert min(stored_by_replica) > 0
+
+
+def _stored_metric(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("dampwatch_ingest_readings_stored_total "):
+                return float(line.split()[1])
+    return 0.0
