@@ -1,8 +1,8 @@
-"""Webhook subscriptions of a borough, and what was delivered to them.
+"""Reading webhook subscriptions (of one borough, or all for an admin) and their deliveries.
 
-The alerts package writes notifications to the outbox and delivers them; the API only manages
-the subscriptions (webhook_subscriptions, 0031_notifications.sql) and shows the delivery log.
-A subscription is deactivated, never deleted: the outbox's rows keep pointing at it.
+The alerts package stores and stops subscriptions (alerts.subscriptions) and delivers the
+outbox; the API reads them here. A subscription is deactivated, never deleted: the outbox's
+rows keep pointing at it.
 """
 
 from __future__ import annotations
@@ -14,27 +14,14 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from alerts.audit import write_audit
-
 SUBSCRIPTION_COLUMNS = """
     subscription_id, borough_code, url, event_types, description, active, created_at, created_by
-"""
-INSERT_SUBSCRIPTION = f"""
-    INSERT INTO webhook_subscriptions (borough_code, url, secret, event_types, description,
-                                       created_by)
-    VALUES (%s, %s, %s, %s, %s, %s)
-    RETURNING {SUBSCRIPTION_COLUMNS}
 """
 SELECT_SUBSCRIPTIONS = f"""
     SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions
     WHERE (%(borough)s::text IS NULL OR borough_code = %(borough)s)
       AND (%(subscription_id)s::bigint IS NULL OR subscription_id = %(subscription_id)s)
     ORDER BY subscription_id
-"""
-DEACTIVATE = """
-    UPDATE webhook_subscriptions SET active = false
-    WHERE subscription_id = %s AND (%s::text IS NULL OR borough_code = %s)
-    RETURNING borough_code
 """
 SELECT_DELIVERIES = """
     SELECT o.notification_id, o.event_type, o.status, o.attempts, o.created_at,
@@ -78,34 +65,6 @@ class DeliveryOut(BaseModel):
     last_http_status: int | None
 
 
-def create_subscription(
-    conn: psycopg.Connection[Any],
-    *,
-    borough_code: str,
-    url: str,
-    secret: str,
-    event_types: list[str],
-    description: str,
-    actor: str,
-) -> SubscriptionOut:
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            INSERT_SUBSCRIPTION, (borough_code, url, secret, event_types, description, actor)
-        ).fetchone()
-    if row is None:
-        raise psycopg.DataError("INSERT ... RETURNING returned no row")
-    write_audit(
-        conn,
-        actor=actor,
-        action="webhook.subscribed",
-        subject_type="webhook_subscription",
-        subject_id=row["subscription_id"],
-        borough_code=borough_code,
-        detail={"url": url, "event_types": event_types},
-    )
-    return SubscriptionOut.model_validate(row)
-
-
 def list_subscriptions(
     conn: psycopg.Connection[Any], *, borough: str | None, subscription_id: int | None = None
 ) -> list[SubscriptionOut]:
@@ -114,23 +73,6 @@ def list_subscriptions(
             SELECT_SUBSCRIPTIONS, {"borough": borough, "subscription_id": subscription_id}
         ).fetchall()
     return [SubscriptionOut.model_validate(r) for r in rows]
-
-
-def deactivate_subscription(
-    conn: psycopg.Connection[Any], *, subscription_id: int, borough: str | None, actor: str
-) -> bool:
-    row = conn.execute(DEACTIVATE, (subscription_id, borough, borough)).fetchone()
-    if row is None:
-        return False
-    write_audit(
-        conn,
-        actor=actor,
-        action="webhook.unsubscribed",
-        subject_type="webhook_subscription",
-        subject_id=subscription_id,
-        borough_code=row[0],
-    )
-    return True
 
 
 def list_deliveries(

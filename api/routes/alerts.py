@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from alerts import records as alert_records
 from alerts.audit import write_audit
+from api import access
 from api.deps import Actor, DbConn, HomeReader
 from api.errors import ERROR_RESPONSES, ConflictError, NotFoundError
 from api.pagination import Cursor, Limit, Page
@@ -39,7 +40,7 @@ def list_alerts(
     cursor: Cursor = None,
 ) -> Page[AlertOut]:
     """Alerts in the caller's borough. `active` (the default) means open or acknowledged."""
-    return alert_queries.list_alerts(
+    page = alert_queries.list_alerts(
         db,
         borough=principal.scope,
         status=status,
@@ -50,6 +51,8 @@ def list_alerts(
         limit=limit,
         cursor=cursor,
     )
+    access.list_read(db, principal, what="alerts")
+    return page
 
 
 @router.get("/{alert_id}", summary="One alert")
@@ -58,6 +61,9 @@ def get_alert(alert_id: AlertId, db: DbConn, principal: HomeReader) -> AlertOut:
     alert = alert_queries.get_alert(db, alert_id=alert_id, borough=principal.scope)
     if alert is None:
         raise NotFoundError("no such alert")
+    access.alert_read(
+        db, principal, alert_id=alert_id, borough_code=alert.borough_code, what="alert"
+    )
     return alert
 
 

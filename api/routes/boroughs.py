@@ -1,4 +1,7 @@
-"""Boroughs: the list, one borough's figures, the regional overview, and CSV exports."""
+"""Boroughs: the list, one borough's figures, the regional overview, and CSV exports.
+
+Exports are a borough's full history by default; each is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from alerts.export import cases_csv
+from api import access
 from api.deps import CurrentPrincipal, DbConn, HomeReader, runtime_of
 from api.errors import ERROR_RESPONSES, ForbiddenError, InvalidRequestError, NotFoundError
 from api.principal import Principal, Role
@@ -62,16 +67,19 @@ def regional_overview(db: DbConn, principal: CurrentPrincipal) -> list[BoroughSu
 def export_readings(
     gss_code: GssCode,
     request: Request,
+    db: DbConn,
     principal: HomeReader,
     start: ExportStart = None,
     end: ExportEnd = None,
 ) -> StreamingResponse:
     """Every reading of the borough's homes in [start, end), by home, room and time (UTC)."""
-    _check_borough(principal, gss_code)
+    _check_export(db, principal, gss_code)
     start_at, end_at = _window(start, end)
     pool = runtime_of(request).pool
     if pool is None:
         raise RuntimeError("the pool opens in the app's lifespan")
+    access.list_read(db, principal, what="export:readings", borough_code=gss_code)
+    # The stream reads on a connection of its own, after this request's has gone back.
     return StreamingResponse(
         exports.stream_readings_csv(pool, borough=gss_code, start=start_at, end=end_at),
         media_type="text/csv",
@@ -94,10 +102,33 @@ def export_alerts(
     end: ExportEnd = None,
 ) -> Response:
     """Every alert raised in [start, end), cleared ones included."""
-    _check_borough(principal, gss_code)
+    _check_export(db, principal, gss_code)
     start_at, end_at = _window(start, end)
     text = exports.alerts_csv(db, borough=gss_code, start=start_at, end=end_at)
+    access.list_read(db, principal, what="export:alerts", borough_code=gss_code)
     return Response(text, media_type="text/csv", headers=_attachment(f"alerts-{gss_code}.csv"))
+
+
+@router.get(
+    "/boroughs/{gss_code}/exports/cases.csv",
+    summary="Export a borough's cases in the damp-and-mould data model",
+    response_class=Response,
+    responses=CSV,
+    tags=["exports"],
+)
+def export_cases(gss_code: GssCode, db: DbConn, principal: HomeReader) -> Response:
+    """Every case of the borough, oldest first, one row each, in the columns and code lists of
+    the MHCLG/HACT damp-and-mould data model, with the clocks as of now."""
+    _check_export(db, principal, gss_code)
+    text = cases_csv(db, borough=gss_code, now=datetime.now(UTC), actor=principal.actor)
+    return Response(text, media_type="text/csv", headers=_attachment(f"cases-{gss_code}.csv"))
+
+
+def _check_export(db: DbConn, principal: Principal, gss_code: str) -> None:
+    """The caller's own borough (any, for an admin), and one that exists."""
+    _check_borough(principal, gss_code)
+    if db.execute("SELECT 1 FROM boroughs WHERE gss_code = %s", (gss_code,)).fetchone() is None:
+        raise NotFoundError("no such borough")
 
 
 def _check_borough(principal: Principal, gss_code: str) -> None:

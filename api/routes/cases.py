@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -10,9 +10,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from alerts import cases as case_store
 from alerts.case_records import Case
+from alerts.tenant_summary import draft_tenant_summary
+from api import access
 from api.deps import Actor, DbConn, HomeReader
 from api.errors import ERROR_RESPONSES, ConflictError, InvalidRequestError, NotFoundError
 from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.principal import Principal
 from api.queries import alerts as alert_queries
 from api.queries import homes as home_queries
 from api.queries.cases import CaseOut, ClockOut, EventOut, case_out, event_out
@@ -24,6 +27,7 @@ CaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The case's id.")]
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: ERROR_RESPONSES[404] | {"description": "The case is closed, or the alert has a case."}
 }
+SELECT_CASE_BOROUGH = "SELECT borough_code FROM cases WHERE case_id = %s"
 Hazard = Literal["emergency", "significant"]
 Source = Literal["environmental_sensor", "tenant_report", "staff_report", "routine_check"]
 EventKind = Literal[
@@ -84,6 +88,19 @@ class EventRecorded(BaseModel):
     case: CaseOut
 
 
+class TenantSummaryOut(BaseModel):
+    """The written summary Awaab's Law requires within 3 working days of the investigation."""
+
+    case_id: int
+    reference: str = Field(examples=["DW-000042"])
+    text: str = Field(description="Plain text: the saved edit if any, else a fresh draft.")
+    html: str = Field(description="The same as a printable HTML fragment.")
+    due_date: date | None = Field(
+        description="Last day to send it; null until the investigation is completed."
+    )
+    edited: bool = Field(description="True when `text` is an officer's saved edit.")
+
+
 @router.get("/cases", summary="List cases, newest first")
 def list_cases(
     db: DbConn,
@@ -111,6 +128,7 @@ def list_cases(
     now = datetime.now(UTC)
     items = [case_out(c, now=now) for c in found[:limit]]
     next_cursor = encode_cursor([items[-1].case_id]) if len(found) > limit else None
+    access.list_read(db, principal, what="cases")
     return Page[CaseOut](items=items, next_cursor=next_cursor)
 
 
@@ -171,17 +189,17 @@ def open_case_from_alert(
 
 @router.get("/cases/{case_id}", summary="One case with its events and clocks")
 def get_case(case_id: CaseId, db: DbConn, principal: HomeReader) -> CaseOut:
-    return _case(db, case_id, principal.scope)
+    return _read_case(db, case_id, principal, "case")
 
 
 @router.get("/cases/{case_id}/events", summary="A case's events in the order they happened")
 def list_events(case_id: CaseId, db: DbConn, principal: HomeReader) -> list[EventOut]:
-    return _case(db, case_id, principal.scope).events
+    return _read_case(db, case_id, principal, "case_events").events
 
 
 @router.get("/cases/{case_id}/clocks", summary="A case's Awaab's Law clocks now")
 def list_clocks(case_id: CaseId, db: DbConn, principal: HomeReader) -> list[ClockOut]:
-    return _case(db, case_id, principal.scope).clocks
+    return _read_case(db, case_id, principal, "case_clocks").clocks
 
 
 @router.post(
@@ -213,6 +231,30 @@ def record_event(case_id: CaseId, body: EventIn, db: DbConn, principal: Actor) -
     return EventRecorded(event=event_out(event), case=_case(db, case_id, principal.scope))
 
 
+@router.get("/cases/{case_id}/summary", summary="The tenant's written summary, or a draft")
+def get_summary(case_id: CaseId, db: DbConn, principal: HomeReader) -> TenantSummaryOut:
+    """The saved summary, else a draft from the case's events and clocks, never blaming the
+    household; edit it with PUT, and record sending it as a `summary_sent` event."""
+    try:
+        summary = draft_tenant_summary(
+            db, case_id=case_id, now=datetime.now(UTC), borough=principal.scope
+        )
+    except case_store.CaseNotFoundError as err:
+        raise NotFoundError("no such case") from err
+    row = db.execute(SELECT_CASE_BOROUGH, (case_id,)).fetchone()
+    access.case_read(
+        db, principal, case_id=case_id, borough_code=row[0] if row else None, what="summary"
+    )
+    return TenantSummaryOut(
+        case_id=summary.case_id,
+        reference=summary.reference,
+        text=summary.text,
+        html=summary.html,
+        due_date=summary.due_date,
+        edited=summary.edited,
+    )
+
+
 @router.put("/cases/{case_id}/summary", summary="Save the tenant's written summary")
 def save_summary(case_id: CaseId, body: SummaryIn, db: DbConn, principal: Actor) -> CaseOut:
     """Keep the edited summary text; sending it is a `summary_sent` event."""
@@ -228,6 +270,12 @@ def save_summary(case_id: CaseId, body: SummaryIn, db: DbConn, principal: Actor)
         raise NotFoundError("no such case") from err
     db.commit()
     return _case(db, case_id, principal.scope)
+
+
+def _read_case(db: DbConn, case_id: int, principal: Principal, what: str) -> CaseOut:
+    case = _case(db, case_id, principal.scope)
+    access.case_read(db, principal, case_id=case_id, borough_code=case.borough_code, what=what)
+    return case
 
 
 def _case(db: DbConn, case_id: int, borough: str | None) -> CaseOut:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime
 
+from api import access
 from api.deps import DbConn, HomeReader
 from api.errors import ERROR_RESPONSES, InvalidRequestError, NotFoundError
 from api.pagination import Cursor, Limit, Page
@@ -30,9 +31,11 @@ def list_homes(
     cursor: Cursor = None,
 ) -> Page[HomeOut]:
     """Homes in the caller's borough in UPRN order."""
-    return home_queries.list_homes(
+    page = home_queries.list_homes(
         db, borough=principal.scope, band=band, limit=limit, cursor=cursor
     )
+    access.list_read(db, principal, what="homes")
+    return page
 
 
 @router.get("/{uprn}", summary="One home, its rooms and their latest risk")
@@ -41,6 +44,7 @@ def get_home(uprn: Uprn, db: DbConn, principal: HomeReader) -> HomeDetail:
     home = home_queries.get_home(db, uprn=uprn, borough=principal.scope)
     if home is None:
         raise NotFoundError("no such home")
+    access.home_read(db, principal, uprn=uprn, borough_code=home.borough_code, what="home")
     return home
 
 
@@ -49,6 +53,7 @@ def list_rooms(uprn: Uprn, db: DbConn, principal: HomeReader) -> list[RoomOut]:
     home = home_queries.get_home(db, uprn=uprn, borough=principal.scope)
     if home is None:
         raise NotFoundError("no such home")
+    access.home_read(db, principal, uprn=uprn, borough_code=home.borough_code, what="rooms")
     return home.rooms
 
 
@@ -68,8 +73,11 @@ def get_risk_history(
     start_at = start or end_at - timedelta(days=90)
     if start_at >= end_at:
         raise InvalidRequestError("start must be before end")
-    if not home_queries.home_exists(db, uprn=uprn, borough=principal.scope):
+    borough_code = home_queries.home_borough(db, uprn=uprn, borough=principal.scope)
+    if borough_code is None:
         raise NotFoundError("no such home")
-    return risk_history(
+    history = risk_history(
         db, uprn=uprn, borough=principal.scope, room_id=room_id, start=start_at, end=end_at
     )
+    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="risk")
+    return history

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from alerts.audit import record_access
+from api import access
 from api.deps import DbConn, HomeReader, TimeZone
 from api.errors import ERROR_RESPONSES, InvalidRequestError, NotFoundError
 from api.pagination import Cursor
@@ -74,14 +74,7 @@ def get_readings(
         limit=limit,
         cursor=cursor,
     )
-    record_access(
-        db,
-        actor=principal.actor,
-        borough_code=borough_code,
-        subject_type="home",
-        subject_id=uprn,
-        what="readings",
-    )
+    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="readings")
     return page
 
 
@@ -118,13 +111,8 @@ def get_hourly_readings(
         )
     except hourly.HomeNotFoundError as err:
         raise NotFoundError("no such home") from err
-    record_access(
-        db,
-        actor=principal.actor,
-        borough_code=series.borough_code,
-        subject_type="home",
-        subject_id=uprn,
-        what="readings_hourly",
+    access.home_read(
+        db, principal, uprn=uprn, borough_code=series.borough_code, what="readings_hourly"
     )
     return Response(hourly.encode_page(series), media_type="application/json")
 

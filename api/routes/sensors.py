@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from api import access
 from api.deps import Actor, DbConn, HomeReader, SystemPrincipal
 from api.errors import ERROR_RESPONSES, NotFoundError
 from api.pagination import Cursor, Limit, Page
 from api.queries import placements
 from api.queries import sensors as sensor_queries
-from api.queries.homes import home_exists
+from api.queries.homes import home_borough
 from api.queries.sensors import Health, SensorDetail, SensorOut
 from store.provision import ProvisioningFile
 
@@ -151,8 +152,11 @@ def list_home_sensors(
     principal: HomeReader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SensorOut]:
-    if not home_exists(db, uprn=uprn, borough=principal.scope):
+    borough_code = home_borough(db, uprn=uprn, borough=principal.scope)
+    if borough_code is None:
         raise NotFoundError("no such home")
-    return sensor_queries.list_sensors(
+    sensors = sensor_queries.list_sensors(
         db, borough=principal.scope, now=datetime.now(UTC), uprn=uprn, limit=limit
     ).items
+    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="sensors")
+    return sensors

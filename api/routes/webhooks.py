@@ -1,14 +1,23 @@
-"""Webhook subscriptions: a borough system asks to be told of alerts and case changes."""
+"""Webhook subscriptions: a borough system asks to be told of alerts and case changes.
+
+Subscriptions are stored and stopped by alerts.subscriptions, which audits both. A URL is
+refused (422) when its host does not resolve, or resolves to a loopback, private, link-local or
+other address inside a network (alerts.webhook_destination), unless
+DAMP_NOTIFY_ALLOW_PRIVATE_WEBHOOKS is true: a key holder must not be able to point Dampwatch at
+the network it runs in. The notifier checks again, and pins the address, at each delivery.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, HttpUrl
 
-from alerts.signing import new_secret
-from api.deps import DbConn, SystemPrincipal
+from alerts import subscriptions
+from alerts.webhook_destination import RefusedDestinationError, resolve_destination
+from api.deps import DbConn, SystemPrincipal, runtime_of
 from api.errors import ERROR_RESPONSES, InvalidRequestError, NotFoundError
 from api.queries import webhooks as webhook_queries
 from api.queries.webhooks import DeliveryOut, SubscriptionCreated, SubscriptionOut
@@ -45,26 +54,36 @@ def list_subscriptions(db: DbConn, principal: SystemPrincipal) -> list[Subscript
 
 @router.post("", summary="Subscribe to events", status_code=201)
 def create_subscription(
-    body: SubscriptionIn, db: DbConn, principal: SystemPrincipal
+    body: SubscriptionIn, request: Request, db: DbConn, principal: SystemPrincipal
 ) -> SubscriptionCreated:
-    """Events of the caller's borough will be POSTed, signed, to `url`, with retries."""
+    """Events of the caller's borough will be POSTed, signed, to `url`, with retries.
+
+    422 if the URL's host does not resolve, or resolves to an address inside a network."""
     borough = principal.scope or body.borough_code
     if borough is None:
         raise InvalidRequestError("an admin must name the borough_code whose events to send")
     if principal.scope is not None and body.borough_code not in (None, principal.scope):
         raise NotFoundError("no such borough")
-    secret = body.secret or new_secret()
-    created = webhook_queries.create_subscription(
-        db,
-        borough_code=borough,
-        url=str(body.url),
-        secret=secret,
-        event_types=list(body.event_types),
-        description=body.description,
-        actor=principal.actor,
+    if db.execute("SELECT 1 FROM boroughs WHERE gss_code = %s", (borough,)).fetchone() is None:
+        raise NotFoundError("no such borough")
+    url = str(body.url)
+    _check_destination(
+        url, allow_private=runtime_of(request).settings.notify_allow_private_webhooks
     )
+    try:
+        created, secret = subscriptions.add_webhook_subscription(
+            db,
+            borough_code=borough,
+            url=url,
+            created_by=principal.actor,
+            event_types=tuple(body.event_types),
+            description=body.description,
+            secret=body.secret,
+        )
+    except subscriptions.SubscriptionError as err:
+        raise InvalidRequestError(str(err)) from err
     db.commit()
-    return SubscriptionCreated(**created.model_dump(), secret=secret)
+    return SubscriptionCreated(**asdict(created), secret=secret)
 
 
 @router.get("/{subscription_id}", summary="One subscription")
@@ -84,8 +103,14 @@ def delete_subscription(
     subscription_id: SubscriptionId, db: DbConn, principal: SystemPrincipal
 ) -> Response:
     """Deactivates it: nothing more is sent; what was sent stays in the delivery log."""
-    if not webhook_queries.deactivate_subscription(
-        db, subscription_id=subscription_id, borough=principal.scope, actor=principal.actor
+    found = webhook_queries.list_subscriptions(
+        db, borough=principal.scope, subscription_id=subscription_id
+    )
+    if not found or not subscriptions.deactivate_webhook_subscription(
+        db,
+        subscription_id=subscription_id,
+        borough_code=found[0].borough_code,
+        actor=principal.actor,
     ):
         raise NotFoundError("no such subscription")
     db.commit()
@@ -101,3 +126,15 @@ def list_deliveries(
 ) -> list[DeliveryOut]:
     get_subscription(subscription_id, db, principal)
     return webhook_queries.list_deliveries(db, subscription_id=subscription_id, limit=limit)
+
+
+def _check_destination(url: str, *, allow_private: bool) -> None:
+    try:
+        resolve_destination(url, allow_private=allow_private)
+    except RefusedDestinationError as err:
+        raise InvalidRequestError(f"webhook URL refused: {err}") from err
+    except (OSError, UnicodeError) as err:
+        # socket.gaierror and friends: a name that does not resolve cannot be checked.
+        raise InvalidRequestError(
+            f"webhook URL refused: its host does not resolve ({err})"
+        ) from err

@@ -1,4 +1,5 @@
-"""What officers do from the pages: acknowledge an alert, open a case, record an event.
+"""What officers do from the pages: acknowledge an alert, open a case, record an event, save
+the tenant's written summary.
 
 Each action is an HTML form POSTed with the session's CSRF token, then a redirect (303) to the
 page that shows the result, so a browser refresh never repeats an action.
@@ -117,3 +118,24 @@ def record_event(
         return _back(f"/cases/{case_id}", str(err))
     db.commit()
     return _back(f"/cases/{case_id}", "Recorded.")
+
+
+@router.post("/cases/{case_id}/summary")
+def save_summary(
+    request: Request,
+    case_id: CaseId,
+    db: DbConn,
+    user: FormUser,
+    text: Annotated[str, Form(min_length=1, max_length=20_000)],
+) -> Response:
+    """Keep the officer's edit of the written summary; sending it is a `summary_sent` event."""
+    if user.role not in ACTING_ROLES:
+        return not_found_page(request, user, "case")
+    try:
+        case_store.save_summary(
+            db, case_id=case_id, text=text, saved_by=user.actor, borough=user.scope
+        )
+    except case_store.CaseNotFoundError:
+        return not_found_page(request, user, "case")
+    db.commit()
+    return _back(f"/cases/{case_id}", "Summary saved. Record when it is sent.")

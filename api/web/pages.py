@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from alerts import cases as case_store
+from alerts.tenant_summary import draft_tenant_summary
+from api import access
 from api.deps import DbConn, runtime_of
 from api.principal import HOME_ROLES, Principal, Role
 from api.queries import alerts as alert_queries
@@ -61,6 +63,7 @@ def inbox(request: Request, db: DbConn, user: WebUser) -> Response:
     if (refused := _officers_only(request, user)) is not None:
         return refused
     page = alert_queries.list_alerts(db, borough=user.scope, limit=200)
+    access.list_read(db, user, what="web:inbox")
     return _render(request, user, "inbox.html", {"alerts": page.items, "active": "inbox"})
 
 
@@ -86,6 +89,7 @@ def home_page(
     )
     alerts = alert_queries.list_alerts(db, borough=user.scope, uprn=uprn, limit=50).items
     cases = [case_out(c, now=now) for c in case_store.list_cases(db, borough=user.scope, uprn=uprn)]
+    access.home_read(db, user, uprn=uprn, borough_code=home.borough_code, what="web:home")
     return _render(
         request,
         user,
@@ -113,6 +117,9 @@ def alert_page(request: Request, alert_id: AlertId, db: DbConn, user: WebUser) -
     if alert is None:
         return not_found_page(request, user, "alert")
     existing = db.execute("SELECT case_id FROM cases WHERE alert_id = %s", (alert_id,)).fetchone()
+    access.alert_read(
+        db, user, alert_id=alert_id, borough_code=alert.borough_code, what="web:alert"
+    )
     return _render(
         request,
         user,
@@ -133,6 +140,7 @@ def cases_page(request: Request, db: DbConn, user: WebUser, status: str = "open"
     ]
     order = {"breached": 0, "due_soon": 1, "paused": 2, "on_track": 3, None: 4}
     cases.sort(key=lambda c: (order.get(c.worst_clock, 4), c.case_id))
+    access.list_read(db, user, what="web:cases")
     return _render(
         request, user, "cases.html", {"cases": cases, "status": wanted, "active": "cases"}
     )
@@ -148,7 +156,10 @@ def case_page(request: Request, case_id: CaseId, db: DbConn, user: WebUser) -> R
     except case_store.CaseNotFoundError:
         return not_found_page(request, user, "case")
     home = home_queries.get_home(db, uprn=case.uprn, borough=user.scope)
-    view = case_out(case, now=datetime.now(UTC), address=home.address if home else None)
+    now = datetime.now(UTC)
+    view = case_out(case, now=now, address=home.address if home else None)
+    summary = draft_tenant_summary(db, case_id=case_id, now=now, borough=user.scope)
+    access.case_read(db, user, case_id=case_id, borough_code=case.borough_code, what="web:case")
     return _render(
         request,
         user,
@@ -156,6 +167,7 @@ def case_page(request: Request, case_id: CaseId, db: DbConn, user: WebUser) -> R
         {
             "case": view,
             "home": home,
+            "summary": summary,
             "event_kinds": EVENT_CHOICES,
             "notice": request.query_params.get("notice"),
             "active": "cases",

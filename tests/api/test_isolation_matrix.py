@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/regional/overview"): Case("collection"),
     ("GET", "/api/v1/boroughs/{gss_code}/exports/readings.csv"): Case("scoped"),
     ("GET", "/api/v1/boroughs/{gss_code}/exports/alerts.csv"): Case("scoped"),
+    ("GET", "/api/v1/boroughs/{gss_code}/exports/cases.csv"): Case("scoped"),
     ("GET", "/api/v1/homes"): Case("collection"),
     ("GET", "/api/v1/homes/{uprn}"): Case("scoped"),
     ("GET", "/api/v1/homes/{uprn}/rooms"): Case("scoped"),
@@ -76,6 +77,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/cases/{case_id}/clocks"): Case("scoped"),
     ("POST", "/api/v1/cases/{case_id}/events"): Case("scoped", body={"kind": "note"}),
     ("PUT", "/api/v1/cases/{case_id}/summary"): Case("scoped", body={"text": "x"}),
+    ("GET", "/api/v1/cases/{case_id}/summary"): Case("scoped"),
     ("GET", "/api/v1/sensors"): Case("collection"),
     ("GET", "/api/v1/sensors/unplaced"): Case("collection"),
     ("GET", "/api/v1/sensors/{sensor_id}"): Case("scoped"),
@@ -99,6 +101,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/cases"): Case("collection"),
     ("GET", "/cases/{case_id}"): Case("scoped"),
     ("POST", "/cases/{case_id}/events"): Case("scoped", body={"kind": "note"}),
+    ("POST", "/cases/{case_id}/summary"): Case("scoped", body={"text": "x"}),
     ("GET", "/sensors"): Case("collection"),
     ("GET", "/regional"): Case("collection"),
 }

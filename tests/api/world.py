@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
 from alerts.cases import open_case
+from alerts.subscriptions import add_webhook_subscription
 from api.auth import create_api_key, create_user
 from api.settings import ApiSettings
 
@@ -157,14 +158,10 @@ def _seed_borough(
         alert_id=world.alert_ids[1],
     )
     world.case_ids.append(case.case_id)
-    row = conn.execute(
-        """INSERT INTO webhook_subscriptions (borough_code, url, secret, created_by)
-           VALUES (%s, 'https://hms.example.test/hook', 'a-secret-of-16-chars', 'test')
-           RETURNING subscription_id""",
-        (borough,),
-    ).fetchone()
-    assert row is not None
-    world.subscription_ids.append(int(row[0]))
+    subscription, _ = add_webhook_subscription(
+        conn, borough_code=borough, url="https://hms.example.test/hook", created_by="test"
+    )
+    world.subscription_ids.append(subscription.subscription_id)
     return world
 
 
