@@ -19,40 +19,52 @@ from alerts.policy import AlertPolicy
 # For every home with a recent home-level (room_id NULL) assessment whose band is known: the
 # latest assessment, its state (risk = amber or red, safe = green), and when the current
 # unbroken run of that state began. Only homes at risk or with an open alert are returned.
+# The scoring job writes a row per home every run (every 15 minutes in service), so nothing
+# here reads a home's whole lookback: the latest row is one index probe, and the walk back to
+# the last row of the other state runs on the home-level index (migration 0032), band included.
 SELECT_DAMP_STATE = """
-    WITH assessed AS (
-        SELECT ra.*, h.borough_code,
-               CASE WHEN ra.band = 'green' THEN 'safe' ELSE 'risk' END AS state
-        FROM risk_assessments ra
-        JOIN homes h ON h.uprn = ra.uprn
-        WHERE ra.room_id IS NULL
-          AND ra.band IN ('green', 'amber', 'red')
-          AND ra.assessed_at <= %(now)s
-          AND ra.assessed_at > %(now)s - %(lookback)s
-          AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
+    WITH latest AS (
+        SELECT l.assessment_id, l.assessed_at, l.uprn, h.borough_code,
+               CASE WHEN l.band = 'green' THEN 'safe' ELSE 'risk' END AS state
+        FROM homes h
+        CROSS JOIN LATERAL (
+            SELECT ra.assessment_id, ra.assessed_at, ra.uprn, ra.band
+            FROM risk_assessments ra
+            WHERE ra.uprn = h.uprn AND ra.room_id IS NULL
+              AND ra.band IN ('green', 'amber', 'red')
+              AND ra.assessed_at <= %(now)s AND ra.assessed_at > %(now)s - %(lookback)s
+            ORDER BY ra.assessed_at DESC, ra.assessment_id DESC
+            LIMIT 1
+        ) l
+        WHERE (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
     ),
-    latest AS (
-        SELECT DISTINCT ON (uprn) * FROM assessed
-        ORDER BY uprn, assessed_at DESC, assessment_id DESC
-    ),
-    last_other AS (
-        SELECT l.uprn, max(a.assessed_at) AS other_at
-        FROM latest l JOIN assessed a ON a.uprn = l.uprn AND a.state <> l.state
-        GROUP BY l.uprn
+    wanted AS (
+        SELECT l.*,
+               (SELECT max(o.assessed_at) FROM risk_assessments o
+                 WHERE o.uprn = l.uprn AND o.room_id IS NULL
+                   AND o.band IN ('green', 'amber', 'red')
+                   AND (o.band = 'green') <> (l.state = 'safe')
+                   AND o.assessed_at <= l.assessed_at
+                   AND o.assessed_at > %(now)s - %(lookback)s) AS other_at
+        FROM latest l
+        WHERE l.state = 'risk'
+           OR EXISTS (SELECT 1 FROM alerts al
+                      WHERE al.kind = 'damp_mould' AND al.uprn = l.uprn
+                        AND al.status <> 'cleared')
     )
-    SELECT l.assessment_id, l.assessed_at, l.uprn, l.borough_code, l.window_start,
-           l.window_end, l.score, l.band, l.mould_index, l.days_to_m1, l.days_to_m3, l.cause,
-           l.explanation, l.coverage, l.model_version, l.state,
-           (l.details ->> 'worst_room_id')::bigint AS worst_room_id,
-           l.details -> 'rooms' AS rooms,
-           (SELECT min(a.assessed_at) FROM assessed a
-             WHERE a.uprn = l.uprn AND a.state = l.state
-               AND a.assessed_at > coalesce(o.other_at, '-infinity')) AS since
-    FROM latest l
-    LEFT JOIN last_other o ON o.uprn = l.uprn
-    WHERE l.state = 'risk'
-       OR EXISTS (SELECT 1 FROM alerts al
-                  WHERE al.kind = 'damp_mould' AND al.uprn = l.uprn AND al.status <> 'cleared')
+    SELECT ra.assessment_id, ra.assessed_at, ra.uprn, w.borough_code, ra.window_start,
+           ra.window_end, ra.score, ra.band, ra.mould_index, ra.days_to_m1, ra.days_to_m3,
+           ra.cause, ra.explanation, ra.coverage, ra.model_version, w.state,
+           (ra.details ->> 'worst_room_id')::bigint AS worst_room_id,
+           ra.details -> 'rooms' AS rooms,
+           (SELECT min(s.assessed_at) FROM risk_assessments s
+             WHERE s.uprn = w.uprn AND s.room_id IS NULL
+               AND s.band IN ('green', 'amber', 'red')
+               AND (s.band = 'green') = (w.state = 'safe')
+               AND s.assessed_at > coalesce(w.other_at, %(now)s - %(lookback)s)
+               AND s.assessed_at <= %(now)s) AS since
+    FROM wanted w
+    JOIN risk_assessments ra ON ra.assessment_id = w.assessment_id
 """
 
 ONE_DAY = timedelta(days=1)

@@ -41,23 +41,24 @@ SELECT_UNASSIGNED = """
     ORDER BY s.first_seen_at NULLS LAST, s.sensor_id
 """
 # The faults listed by each home's latest home-level assessment. The scoring job writes them
-# as details->'faults': [{"sensor_id": ..., "kind": ..., ...}, ...].
+# as details->'faults': [{"sensor_id": ..., "kind": ..., ...}, ...]. The latest row is one
+# index probe per home: only its details are read, not the lookback's.
 SELECT_LATEST_FAULTS = """
-    WITH latest AS (
-        SELECT DISTINCT ON (ra.uprn) ra.uprn, ra.assessment_id, ra.assessed_at, ra.details,
-               h.borough_code
-        FROM risk_assessments ra JOIN homes h ON h.uprn = ra.uprn
-        WHERE ra.room_id IS NULL AND ra.assessed_at <= %(now)s
+    SELECT h.uprn, h.borough_code, l.assessment_id, l.assessed_at, f.fault
+    FROM homes h
+    CROSS JOIN LATERAL (
+        SELECT ra.assessment_id, ra.assessed_at, ra.details
+        FROM risk_assessments ra
+        WHERE ra.uprn = h.uprn AND ra.room_id IS NULL AND ra.assessed_at <= %(now)s
           AND ra.assessed_at > %(now)s - %(lookback)s
-          AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
-        ORDER BY ra.uprn, ra.assessed_at DESC, ra.assessment_id DESC
-    )
-    SELECT l.uprn, l.borough_code, l.assessment_id, l.assessed_at, f.fault
-    FROM latest l
+        ORDER BY ra.assessed_at DESC, ra.assessment_id DESC
+        LIMIT 1
+    ) l
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(l.details -> 'faults') = 'array' THEN l.details -> 'faults'
              ELSE '[]'::jsonb END) AS f(fault)
     WHERE f.fault ->> 'sensor_id' IS NOT NULL
+      AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
 """
 # When a sensor stopped being listed as faulty: the first home-level assessment after the last
 # one that listed it (NULL while the latest still lists it).
