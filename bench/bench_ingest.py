@@ -63,7 +63,6 @@ BROKER_CONFIG = (
     "set_tcp_nodelay true\npersistence false\n"
 )
 TOPIC_PREFIX = "bench/"
-BATCH_SIZE = 2000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -254,12 +253,12 @@ def bench_database(database_url: str, args: argparse.Namespace, run: str) -> Run
     messages = _rows(args.readings, args.sensors, run)
     batches = [
         prepare_batch(
-            messages[i : i + BATCH_SIZE],
+            messages[i : i + args.batch_size],
             prefix=TOPIC_PREFIX,
             router=DEFAULT_ROUTER,
             limits=DEFAULT_LIMITS,
         )
-        for i in range(0, len(messages), BATCH_SIZE)
+        for i in range(0, len(messages), args.batch_size)
     ]
     load = os.getloadavg()[0]
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -275,7 +274,7 @@ def bench_database(database_url: str, args: argparse.Namespace, run: str) -> Run
         # Plain binary COPY of the same rows into readings, under other sensor ids.
         rows = [(f"copy-{r[0]}", *r[1:5]) for batch in batches for r in batch.readings]
         copy_started = time.monotonic()
-        for i in range(0, len(rows), BATCH_SIZE):
+        for i in range(0, len(rows), args.batch_size):
             with (
                 conn.transaction(),
                 conn.cursor() as cur,
@@ -285,7 +284,7 @@ def bench_database(database_url: str, args: argparse.Namespace, run: str) -> Run
                 ) as copy,
             ):
                 copy.set_types(["text", "timestamptz", "float4", "float4", "float4"])
-                for row in rows[i : i + BATCH_SIZE]:
+                for row in rows[i : i + args.batch_size]:
                     copy.write_row(row)
         copy_elapsed = time.monotonic() - copy_started
     return RunResult(
@@ -301,7 +300,14 @@ def bench_database(database_url: str, args: argparse.Namespace, run: str) -> Run
 class IngestUnderBench:
     """`python -m dampwatch ingest` against the private broker, with /metrics on a free port."""
 
-    def __init__(self, broker: PrivateMosquitto, database_url: str, spool: Path, run: str) -> None:
+    def __init__(
+        self,
+        broker: PrivateMosquitto,
+        database_url: str,
+        spool: Path,
+        run: str,
+        batch_size: int,
+    ) -> None:
         self.metrics_port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
         env.update(
@@ -313,6 +319,8 @@ class IngestUnderBench:
             DAMP_INGEST_SPOOL_DIR=str(spool),
             DAMP_INGEST_METRICS_PORT=str(self.metrics_port),
             DAMP_INGEST_METRICS_HOST="127.0.0.1",
+            DAMP_INGEST_BATCH_SIZE=str(batch_size),
+            DAMP_INGEST_RECEIVE_MAXIMUM=str(min(65535, 4 * batch_size)),
             DAMP_LOG_LEVEL="WARNING",
         )
         self.process = subprocess.Popen(
@@ -347,7 +355,7 @@ def bench_full_path(
 ) -> RunResult:
     """(c) publishers -> broker -> ingest -> committed rows; `rate` paces the publishers."""
     with tempfile.TemporaryDirectory() as spool:
-        ingest = IngestUnderBench(broker, database_url, Path(spool), run)
+        ingest = IngestUnderBench(broker, database_url, Path(spool), run, args.batch_size)
         try:
             pid = ingest.process.pid
             threads_before = _threads_cpu_s(pid)
@@ -429,7 +437,7 @@ def soak(broker: PrivateMosquitto, database_url: str, args: argparse.Namespace) 
     run = f"soak{uuid.uuid4().hex[:6]}"
     rate = args.soak_rate
     with tempfile.TemporaryDirectory() as spool:
-        ingest = IngestUnderBench(broker, database_url, Path(spool), run)
+        ingest = IngestUnderBench(broker, database_url, Path(spool), run, args.batch_size)
         pool = mp.get_context("spawn").Pool(args.publishers)
         count = int(rate * args.soak_s)
         per = count // args.publishers
@@ -474,11 +482,19 @@ def _drop(admin_url: str, name: str) -> None:
         )
 
 
-def _truncate(url: str) -> None:
+def _reset(url: str, run: str, sensors: int, provisioned: bool) -> None:
+    """Empty tables; with `provisioned`, the run's sensors exist already, as in a real fleet."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE readings")
         conn.execute("DELETE FROM sensors")
         conn.execute("DELETE FROM rejected_messages")
+        if provisioned:
+            conn.execute(
+                "INSERT INTO sensors (sensor_id, payload_format, first_seen_at)"
+                " SELECT %s || g, 'native', now() FROM generate_series(0, %s) g",
+                (f"{run}-", sensors - 1),
+            )
+        conn.execute("VACUUM ANALYZE sensors")
         conn.execute("CHECKPOINT")
 
 
@@ -491,8 +507,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--readings", type=int, default=200_000)
-    parser.add_argument("--sensors", type=int, default=20_000, help="distinct sensor ids")
+    parser.add_argument(
+        "--sensors",
+        type=int,
+        default=None,
+        help="distinct sensor ids (default: as many as readings, each reading another sensor, "
+        "as in a fleet reporting every 15 minutes)",
+    )
+    parser.add_argument(
+        "--provisioned",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sensors exist before the run (default), rather than being created by ingest",
+    )
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--batch-size", type=int, default=5000, help="DAMP_INGEST_BATCH_SIZE")
     parser.add_argument("--paced-s", type=float, default=10.0, help="length of the half-rate run")
     parser.add_argument("--quick", action="store_true", help="one run of 20,000 readings")
     parser.add_argument("--soak-s", type=float, default=0.0, help="also soak for this long")
@@ -500,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.readings, args.paced_s = 1, 20_000, 3.0
+    if args.sensors is None:
+        args.sensors = args.readings
     if not tcp_reachable("127.0.0.1", 5432) and "DAMP_BENCH_DATABASE_URL" not in os.environ:
         print("needs PostgreSQL: DAMP_BENCH_DATABASE_URL or one on 127.0.0.1:5432")
         return 2
@@ -513,9 +544,9 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.runs):
             run = f"r{i}{uuid.uuid4().hex[:4]}"
             results["broker"].append(bench_broker(broker, args, run + "a"))
-            _truncate(database_url)
+            _reset(database_url, run + "b", args.sensors, args.provisioned)
             results["database"].append(bench_database(database_url, args, run + "b"))
-            _truncate(database_url)
+            _reset(database_url, run + "c", args.sensors, args.provisioned)
             results["full"].append(bench_full_path(broker, database_url, args, run + "c"))
             print(
                 f"run {i + 1}/{args.runs}: broker {results['broker'][-1].readings_per_s:,.0f}/s,"
@@ -525,14 +556,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         half_rate = _median(results["full"]) / 2
         for i in range(args.runs):
-            _truncate(database_url)
-            results["half"].append(
-                bench_full_path(
-                    broker, database_url, args, f"h{i}{uuid.uuid4().hex[:4]}", half_rate
-                )
-            )
+            run = f"h{i}{uuid.uuid4().hex[:4]}"
+            _reset(database_url, run, args.sensors, args.provisioned)
+            results["half"].append(bench_full_path(broker, database_url, args, run, half_rate))
         if args.soak_s > 0:
-            _truncate(database_url)
+            _reset(database_url, "soak", 0, provisioned=False)
             soak_result = soak(broker, database_url, args)
     finally:
         broker.stop()

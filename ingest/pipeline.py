@@ -41,6 +41,8 @@ class Batch:
     messages: list[Inbound] = field(default_factory=list)
     tokens: list[tuple[int, int]] = field(default_factory=list)
     opened_at: float = field(default_factory=time.monotonic)
+    prepared: PreparedBatch | None = None
+    prepared_at: float = 0.0
 
 
 class Collector:
@@ -110,6 +112,18 @@ class BatchWriter(threading.Thread):
         metrics.SPOOL_BATCHES.set(spool.batches)
         metrics.SPOOL_MESSAGES.set(spool.messages)
 
+    def prepare(self, batch: Batch) -> PreparedBatch:
+        """Decode `batch` once; called on the MQTT thread, it overlaps the writer's wait."""
+        if batch.prepared is None:
+            batch.prepared_at = time.monotonic()
+            batch.prepared = prepare_batch(
+                batch.messages,
+                prefix=self.config.prefix,
+                router=self.config.router,
+                limits=self.config.limits,
+            )
+        return batch.prepared
+
     def submit(self, batch: Batch) -> bool:
         try:
             self.inbox.put_nowait(batch)
@@ -156,13 +170,8 @@ class BatchWriter(threading.Thread):
 
     def _process(self, batch: Batch) -> bool:
         """Commit or spool `batch`; False only when stopping with neither possible."""
-        started = time.monotonic()
-        prepared = prepare_batch(
-            batch.messages,
-            prefix=self.config.prefix,
-            router=self.config.router,
-            limits=self.config.limits,
-        )
+        prepared = self.prepare(batch)
+        started = batch.prepared_at
         while True:
             result = self._write(prepared)
             if result is not None:

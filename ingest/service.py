@@ -47,6 +47,17 @@ def run_ingest(
         max_future=timedelta(seconds=settings.ingest_max_future_s),
         max_age=timedelta(days=settings.ingest_max_age_days),
     )
+    if (
+        settings.mqtt_protocol == "5"
+        and settings.ingest_receive_maximum < 2 * settings.ingest_batch_size
+    ):
+        # Messages are acked after COMMIT: with a window smaller than two batches the broker
+        # stops sending while a batch commits, and batches close by age instead of size.
+        logger.warning(
+            "DAMP_INGEST_RECEIVE_MAXIMUM (%d) is below twice DAMP_INGEST_BATCH_SIZE (%d)",
+            settings.ingest_receive_maximum,
+            settings.ingest_batch_size,
+        )
     metrics_server = _serve_metrics(settings)
     spool = Spool(settings.spool_path())
     collector = Collector(settings.ingest_batch_size, settings.ingest_flush_interval_s)
@@ -99,6 +110,7 @@ def run_ingest(
 
 def _hand_over(collector: Collector, writer: BatchWriter) -> None:
     while collector.sealed:
+        writer.prepare(collector.sealed[0])
         if not writer.submit(collector.sealed[0]):
             return
         collector.sealed.popleft()

@@ -64,7 +64,7 @@ class IngestSettings(DatabaseSettings, MqttSettings):
         ),
     )
     ingest_batch_size: int = Field(
-        default=2000, ge=1, le=20000, description="Messages per database transaction, at most."
+        default=5000, ge=1, le=20000, description="Messages per database transaction, at most."
     )
     ingest_flush_interval_s: float = Field(
         default=0.25,
@@ -73,7 +73,7 @@ class IngestSettings(DatabaseSettings, MqttSettings):
         description="A batch is written when it is this old even if it is not full.",
     )
     ingest_receive_maximum: int = Field(
-        default=10000,
+        default=20000,
         ge=1,
         le=65535,
         description=(
