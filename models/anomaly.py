@@ -19,7 +19,7 @@ from models.psychro import FloatArray
 
 # Fit on at most this many rooms per run (isolation needs few samples: Liu et al. use 256).
 MAX_FIT_ROOMS = 4096
-TREES = 100
+TREES = 50
 SEED = 0
 # IsolationForest.score_samples lies in (-1, 0); -0.5 is the "no clear anomaly" level of
 # Liu et al.; rooms below ANOMALY_SCORE with a change beyond MIN_ABS_Z are reported.

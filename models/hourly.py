@@ -17,10 +17,12 @@ from models.mould_index import MouldState, advance_terms, conditions
 from models.psychro import (
     FloatArray,
     absolute_humidity_kg_m3,
-    dew_point_c,
+    dew_point_of_pressure_c,
+    relative_humidity_pct,
+    vapour_content_kg_m3,
     vapour_pressure_pa,
 )
-from models.surface import surface_humidity_pct, surface_temperature_c
+from models.surface import surface_temperature_c
 
 IntArray = npt.NDArray[np.int64]
 
@@ -136,13 +138,10 @@ def _last_known(values: FloatArray, carried: FloatArray) -> FloatArray:
     return result
 
 
-def _by_day(values: npt.NDArray[np.generic], start_hour: int, fill: float) -> FloatArray:
-    """Pad the hour axis to whole UTC days and reshape to (rooms, days, 24)."""
+def _day_starts(start_hour: int, hours: int) -> IntArray:
+    """Column where each UTC day of the block starts (the first may start mid-day)."""
     lead = start_hour % 24
-    total = lead + values.shape[1]
-    trail = (-total) % 24
-    padded = np.pad(values.astype(np.float64), ((0, 0), (lead, trail)), constant_values=fill)
-    result: FloatArray = padded.reshape(values.shape[0], -1, 24)
+    result: IntArray = np.maximum(np.arange(-lead, hours, 24, dtype=np.int64), 0)
     return result
 
 
@@ -159,10 +158,12 @@ def integrate_block(
     known = np.isfinite(theta_i) & np.isfinite(rh_i)
     factor = block.temperature_factor[:, np.newaxis]
     theta_si = surface_temperature_c(theta_i, block.outdoor_temperature_c, factor)
-    rh_si = surface_humidity_pct(theta_i, rh_i, theta_si)
+    # The room's vapour pressure, once: it is also the vapour pressure at the surface.
+    pressure = vapour_pressure_pa(theta_i, rh_i)
+    rh_si = relative_humidity_pct(theta_si, pressure)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dew_margin = theta_si - dew_point_c(theta_i, rh_i)
-    excess = absolute_humidity_kg_m3(theta_i, rh_i) - absolute_humidity_kg_m3(
+        dew_margin = theta_si - dew_point_of_pressure_c(pressure)
+    excess = vapour_content_kg_m3(pressure, theta_i) - absolute_humidity_kg_m3(
         block.outdoor_temperature_c, block.outdoor_humidity_pct
     )
     terms = conditions(theta_si, rh_si, sensitivity)
@@ -192,20 +193,20 @@ def integrate_block(
         )
         spike = known & ((block.humidity_range_pct > SPIKE_RANGE_PCT) | (jump_rh > SPIKE_RANGE_PCT))
 
+    starts = _day_starts(block.start_hour, block.hours)
+
     def count(mask: npt.NDArray[np.bool_]) -> FloatArray:
-        result: FloatArray = _by_day(mask & known, block.start_hour, 0.0).sum(axis=2)
+        result: FloatArray = np.add.reduceat(mask & known, starts, axis=1, dtype=np.float64)
         return result
 
     def total(values: FloatArray) -> FloatArray:
-        result: FloatArray = _by_day(np.where(known, values, 0.0), block.start_hour, 0.0).sum(
-            axis=2
-        )
+        result: FloatArray = np.add.reduceat(np.where(known, values, 0.0), starts, axis=1)
         return result
 
     def extreme(values: FloatArray, *, highest: bool) -> FloatArray:
         fill = -np.inf if highest else np.inf
-        days = _by_day(np.where(known & np.isfinite(values), values, fill), block.start_hour, fill)
-        out = days.max(axis=2) if highest else days.min(axis=2)
+        ufunc = np.maximum if highest else np.minimum
+        out = ufunc.reduceat(np.where(known & np.isfinite(values), values, fill), starts, axis=1)
         result: FloatArray = np.where(np.isfinite(out), out, np.nan)
         return result
 
@@ -215,7 +216,7 @@ def integrate_block(
             "readings": total(block.readings.astype(np.float64)),
             "sum_temperature_c": total(theta_i),
             "sum_humidity_pct": total(rh_i),
-            "sum_vapour_pressure_pa": total(vapour_pressure_pa(theta_i, rh_i)),
+            "sum_vapour_pressure_pa": total(pressure),
             "sum_outdoor_temperature_c": total(block.outdoor_temperature_c),
             "sum_outdoor_humidity_pct": total(block.outdoor_humidity_pct),
             "sum_moisture_excess_kg_m3": total(excess),
@@ -245,7 +246,7 @@ def integrate_block(
             "max_humidity_pct": extreme(rh_i, highest=True),
             "max_jump_temperature_c": extreme(jump_t, highest=True),
             "max_jump_humidity_pct": extreme(jump_rh, highest=True),
-            "mould_index": _by_day_last(trace.mould_index, known, block.start_hour),
+            "mould_index": _last_of_day(trace.mould_index, known, starts),
         }
     present = columns["hours_observed"] > 0
     new_state = RoomState(
@@ -256,10 +257,10 @@ def integrate_block(
     return BlockResult(new_state, DailyBlock(block.start_hour // 24, columns, present))
 
 
-def _by_day_last(values: FloatArray, known: npt.NDArray[np.bool_], start_hour: int) -> FloatArray:
+def _last_of_day(values: FloatArray, known: npt.NDArray[np.bool_], starts: IntArray) -> FloatArray:
     """The value at each day's last observed hour, NaN for a day with none."""
-    days = _by_day(np.where(known, values, np.nan), start_hour, np.nan)
-    index = np.where(np.isfinite(days), np.arange(24), -1).max(axis=2)
-    picked = np.take_along_axis(days, np.maximum(index, 0)[..., np.newaxis], axis=2)[..., 0]
-    result: FloatArray = np.where(index >= 0, picked, np.nan)
+    column = np.where(known, np.arange(values.shape[1]), -1)
+    last = np.maximum.reduceat(column, starts, axis=1)
+    picked = np.take_along_axis(values, np.maximum(last, 0), axis=1)
+    result: FloatArray = np.where(last >= 0, picked, np.nan)
     return result

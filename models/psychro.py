@@ -41,6 +41,11 @@ def saturation_vapour_pressure_pa(temperature_c: ArrayLike) -> FloatArray:
     """Saturation vapour pressure in Pa, over water at or above 0 °C and over ice below."""
     theta = _as_float(temperature_c)
     over_ice = theta < 0.0
+    if not over_ice.any():  # rooms almost never freeze: skip the per-element branch
+        water: FloatArray = MAGNUS_P0_PA * np.exp(
+            MAGNUS_A_WATER * theta / (MAGNUS_B_WATER_C + theta)
+        )
+        return water
     a = np.where(over_ice, MAGNUS_A_ICE, MAGNUS_A_WATER)
     b = np.where(over_ice, MAGNUS_B_ICE_C, MAGNUS_B_WATER_C)
     result: FloatArray = MAGNUS_P0_PA * np.exp(a * theta / (b + theta))
@@ -57,9 +62,13 @@ def vapour_pressure_pa(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> Flo
 
 def dew_point_c(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> FloatArray:
     """Dew point (frost point below 0 °C) in °C: the Magnus equation solved for θ."""
-    pressure_pa = vapour_pressure_pa(temperature_c, humidity_pct)
+    return dew_point_of_pressure_c(vapour_pressure_pa(temperature_c, humidity_pct))
+
+
+def dew_point_of_pressure_c(pressure_pa: ArrayLike) -> FloatArray:
+    """The temperature (°C) at which `pressure_pa` of vapour saturates (over ice below 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ln_ratio = np.log(pressure_pa / MAGNUS_P0_PA)
+        ln_ratio = np.log(_as_float(pressure_pa) / MAGNUS_P0_PA)
     # Below 610.5 Pa the saturating phase is ice (ISO 13788 eq. E.8 inverted).
     over_ice = ln_ratio < 0.0
     a = np.where(over_ice, MAGNUS_A_ICE, MAGNUS_A_WATER)
@@ -70,10 +79,13 @@ def dew_point_c(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> FloatArray
 
 def absolute_humidity_kg_m3(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> FloatArray:
     """Water vapour content v = p / (R_v T) in kg/m³ (BS EN ISO 13788:2012, eq. 2)."""
+    return vapour_content_kg_m3(vapour_pressure_pa(temperature_c, humidity_pct), temperature_c)
+
+
+def vapour_content_kg_m3(pressure_pa: ArrayLike, temperature_c: ArrayLike) -> FloatArray:
+    """v = p / (R_v T) in kg/m³ for a known vapour pressure."""
     kelvin = _as_float(temperature_c) + KELVIN_OFFSET
-    result: FloatArray = vapour_pressure_pa(temperature_c, humidity_pct) / (
-        R_VAPOUR_J_PER_KG_K * kelvin
-    )
+    result: FloatArray = _as_float(pressure_pa) / (R_VAPOUR_J_PER_KG_K * kelvin)
     return result
 
 

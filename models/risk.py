@@ -160,6 +160,12 @@ def explain_room(
         f"{mould_index:.1f} (visible mould at 3)."
     )
     if band == "green":
+        if np.isfinite(days_to_m3):
+            return (
+                f"{first} The surface is damp enough for mould to grow slowly, but visible "
+                f"mould is not expected for about {round(days_to_m3 / 7)} weeks at recent "
+                "conditions."
+            )
         return first + " Conditions are not currently likely to cause mould."
     why = (
         " and ".join(CAUSE_PHRASES[c] for c in causes[:2])
