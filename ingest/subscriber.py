@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+CONNACK_TIMEOUT_S = 10.0
+
 OnMessage = Callable[[str, bytes, int, int, int], None]
 """`(topic, payload, mid, qos, generation)`, called on the loop's thread."""
 
@@ -59,6 +61,7 @@ class Subscriber:
         """Incremented at every new connection: acks are only valid on the one they came on."""
         self._backoff_s = settings.ingest_reconnect_min_s
         self._next_attempt_at = 0.0
+        self._connack_deadline = 0.0
         self._subscribed = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -95,12 +98,17 @@ class Subscriber:
 
     def ensure_connected(self) -> None:
         """Start a connection attempt if none is up and the backoff delay has passed."""
-        if self._client.socket() is not None:
-            return
         now = time.monotonic()
+        if self._client.socket() is not None:
+            if self._client.is_connected() or now < self._connack_deadline:
+                return
+            # A broker that accepted TCP but never answered CONNECT: give up on this attempt.
+            logger.warning("no CONNACK from %s:%d; connecting again", self._host, self._port)
+            self._client.disconnect()
         if now < self._next_attempt_at:
             return
         self._next_attempt_at = now + self._backoff_s
+        self._connack_deadline = now + CONNACK_TIMEOUT_S
         self._backoff_s = min(self._backoff_s * 2, self._settings.ingest_reconnect_max_s)
         try:
             if self._v5:

@@ -9,11 +9,13 @@ broker restart loses nothing on the publishing side (duplicates are the subscrib
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import select
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -208,3 +210,70 @@ def publish_once_v5(host: str, port: int, topic: bytes, payload: bytes, *, clien
         if sock.recv(64)[:1] != b"\x40":
             raise ConnectionError("no PUBACK")
         sock.sendall(b"\xe0\x00")
+
+
+def stamped_readings(
+    topic_prefix: str, run: str, worker: int, count: int, sensors: int
+) -> Iterator[tuple[bytes, bytes]]:
+    """Native readings of sensors `{run}-{n}`, each stamped with the moment it is published."""
+    prefix = f"{topic_prefix}dw/v1/readings/{run}-".encode()
+    for i in range(count):
+        at = datetime.now(UTC).isoformat()
+        yield (
+            prefix + str((worker * count + i) % sensors).encode(),
+            (
+                f'{{"recorded_at":"{at}","temperature_c":{18 + i % 40 / 10},'
+                f'"humidity_pct":{55 + i % 30},"battery_pct":87}}'
+            ).encode(),
+        )
+
+
+def _publish_job(job: tuple[int, str, str, int, int, int, float | None]) -> dict[str, float]:
+    port, topic_prefix, run, worker, count, sensors, rate = job
+    publisher = RawPublisher("127.0.0.1", port, client_id=f"pub-{run}-{worker}", window=5000)
+    cpu_started = time.process_time()
+    stats = publisher.publish_all(
+        stamped_readings(topic_prefix, run, worker, count, sensors), rate_per_s=rate
+    )
+    return {
+        "started_at": stats.started_at,
+        "finished_at": stats.finished_at,
+        "acked": stats.acked,
+        "cpu_s": time.process_time() - cpu_started,
+    }
+
+
+class PublisherProcesses:
+    """`processes` publishers in their own processes, sharing `count` readings and `rate`."""
+
+    def __init__(
+        self,
+        port: int,
+        *,
+        topic_prefix: str,
+        run: str,
+        count: int,
+        sensors: int,
+        processes: int,
+        rate_per_s: float | None = None,
+    ) -> None:
+        per = count // processes
+        self.count = per * processes
+        rate = None if rate_per_s is None else rate_per_s / processes
+        jobs = [(port, topic_prefix, run, w, per, sensors, rate) for w in range(processes)]
+        self._pool = mp.get_context("spawn").Pool(processes)
+        self._result = self._pool.map_async(_publish_job, jobs)
+
+    def ready(self) -> bool:
+        return self._result.ready()
+
+    def wait(self, timeout_s: float) -> None:
+        self._result.wait(timeout_s)
+
+    def join(self, timeout_s: float = 600.0) -> list[dict[str, float]]:
+        """Each publisher's start, finish (time.monotonic), messages acked and CPU seconds."""
+        try:
+            return self._result.get(timeout_s)
+        finally:
+            self._pool.close()
+            self._pool.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.ingest.harness import (
     wait_until,
     with_prefix,
 )
+from tests.ingest.measure import scrape
 from tests.ingest.rawpub import RawPublisher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt]
@@ -109,7 +109,9 @@ def test_two_replicas_on_a_shared_subscription_split_the_stream(
             with_prefix(topic_prefix, native_stream(sensor, 4000, sensors=40))
         )
         wait_until(lambda: count_readings(database_url, sensor) >= 4000, timeout_s=30)
-        stored_by_replica = [_stored_metric(port) for _, port in replicas]
+        stored_by_replica = [
+            scrape(port)["dampwatch_ingest_readings_stored_total"] for _, port in replicas
+        ]
     finally:
         for process, _ in replicas:
             process.stop()
@@ -117,11 +119,3 @@ def test_two_replicas_on_a_shared_subscription_split_the_stream(
     assert stored_exactly_once(database_url, sensor, 4000) == (4000, 4000)
     assert sum(stored_by_replica) == 4000
     assert min(stored_by_replica) > 0
-
-
-def _stored_metric(port: int) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith("dampwatch_ingest_readings_stored_total "):
-                return float(line.split()[1])
-    return 0.0
