@@ -1,9 +1,10 @@
 """From received messages to committed (or spooled) batches, and back to acks.
 
-The MQTT thread only appends to the open batch (`Collector`); a full or old batch is sealed and
-handed to the `BatchWriter` thread, which decodes it, writes it in one transaction (or, with the
-database unreachable, to the spool) and returns it as done. The MQTT thread then acks the done
-batch's messages: nothing is acked before it is committed or fsynced.
+The MQTT thread appends each message to the open batch (`Collector`); a full or old batch is
+sealed, decoded (still on the MQTT thread, while the writer waits on the database) and handed to
+the `BatchWriter` thread, which writes it in one transaction (or, with the database unreachable,
+to the spool) and returns it as done. The MQTT thread then acks the done batch's messages:
+nothing is acked before it is committed or fsynced.
 """
 
 from __future__ import annotations

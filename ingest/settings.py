@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from pathlib import Path
 
@@ -25,25 +26,38 @@ DEFAULT_TOPICS: dict[str, str] = {
 }
 
 
-def _default_client_id() -> str:
-    # Stable across restarts of one host (a StatefulSet pod keeps its name), so the broker
-    # finds the persistent session, and the messages queued for it, again.
-    return f"dampwatch-ingest-{socket.gethostname()}"[:64]
-
-
 class IngestSettings(DatabaseSettings, MqttSettings):
     """Everything `dampwatch ingest` needs: the broker, the database, batching and spool."""
+
+    def client_id(self) -> str:
+        """DAMP_INGEST_CLIENT_ID, or one derived from this host and the topic prefix.
+
+        Stable across restarts on one host (a StatefulSet pod keeps its name), so the broker
+        finds the persistent session, and the messages queued for it, again. The prefix is part
+        of it so that two Dampwatch instances sharing a broker (a demo beside a test run) never
+        take over each other's session.
+        """
+        if self.ingest_client_id:
+            return self.ingest_client_id
+        base = f"dampwatch-ingest-{socket.gethostname()}"[:48]
+        if not self.mqtt_topic_prefix:
+            return base
+        digest = hashlib.sha256(self.mqtt_topic_prefix.encode()).hexdigest()[:12]
+        return f"{base}-{digest}"
 
     def spool_path(self) -> Path:
         if self.ingest_spool_dir is not None:
             return self.ingest_spool_dir
-        return platformdirs.user_state_path("dampwatch") / "spool" / self.ingest_client_id
+        return platformdirs.user_state_path("dampwatch") / "spool" / self.client_id()
 
     ingest_client_id: str = Field(
-        default_factory=_default_client_id,
-        min_length=1,
+        default="",
         max_length=64,
-        description="MQTT client id; keep it stable so the persistent session survives restarts.",
+        pattern=r"^[A-Za-z0-9._:-]*$",
+        description=(
+            "MQTT client id; keep it stable so the persistent session survives restarts. Empty: "
+            "dampwatch-ingest-<hostname>, plus a hash of the topic prefix when there is one."
+        ),
     )
     ingest_shared_group: str = Field(
         default="",

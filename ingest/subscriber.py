@@ -72,7 +72,7 @@ class Subscriber:
         self._port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         client = FastClient(
             CallbackAPIVersion.VERSION2,
-            client_id=settings.ingest_client_id,
+            client_id=settings.client_id(),
             protocol=MQTTProtocolVersion.MQTTv5 if self._v5 else MQTTProtocolVersion.MQTTv311,
             # MQTT 3.1.1 persistent session (clean session 0); MQTT 5 sets clean_start below.
             clean_session=None if self._v5 else False,
@@ -158,7 +158,7 @@ class Subscriber:
             "connected to broker %s:%d as %s (MQTT %s, session present: %s); subscribing to %s",
             self._host,
             self._port,
-            self._settings.ingest_client_id,
+            self._settings.client_id(),
             self._settings.mqtt_protocol,
             flags.session_present,
             ", ".join(filters),
