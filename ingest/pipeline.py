@@ -29,6 +29,7 @@ from ingest.writer import BatchResult, prepare_connection, write_batch
 logger = logging.getLogger(__name__)
 
 LAG_SAMPLES_PER_BATCH = 64
+ROLLBACK_RETRIES = 3
 RECORD_REPLAY = """
     INSERT INTO ingest_spool_replays (segment_id, messages) VALUES (%s, %s)
     ON CONFLICT (segment_id) DO NOTHING
@@ -239,11 +240,19 @@ class BatchWriter(threading.Thread):
         try:
             if self.spool.batches:
                 self._replay(conn)
-            with conn.transaction():
-                return write_batch(conn, prepared)
+            for attempt in range(1, ROLLBACK_RETRIES + 1):
+                try:
+                    with conn.transaction():
+                        return write_batch(conn, prepared)
+                except psycopg.errors.TransactionRollback as err:
+                    # A deadlock or serialization failure with another replica touching the same
+                    # sensors: the database is fine, the transaction just has to run again.
+                    if attempt == ROLLBACK_RETRIES:
+                        raise
+                    logger.warning("batch rolled back (%s); retrying", str(err).strip())
         except psycopg.OperationalError as err:
             self._database_down(err)
-            return None
+        return None
 
     def _retry_replay(self) -> None:
         conn = self._connection()

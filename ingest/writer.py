@@ -124,10 +124,13 @@ def write_batch(conn: psycopg.Connection[Any], batch: PreparedBatch) -> BatchRes
                 write_row = copy.write_row
                 for row in batch.readings:
                     write_row(row)
-            cur.execute(ENSURE_PARTITIONS)
-            cur.execute(INSERT_STAGED)
-            stored = cur.rowcount
-            cur.execute(TOUCH_SENSORS)
+            # One round trip for the three statements: fewer waits, and fewer chances for the
+            # MQTT thread to hold the GIL while this thread's result is ready.
+            with conn.pipeline():
+                conn.execute(ENSURE_PARTITIONS)
+                inserted = conn.execute(INSERT_STAGED)
+                conn.execute(TOUCH_SENSORS)
+            stored = inserted.rowcount
         outdoor = 0
         if batch.outdoor:
             codes = sorted({row[0] for row in batch.outdoor})
