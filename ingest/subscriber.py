@@ -265,10 +265,7 @@ class Subscriber:
         """
         if generation != self.generation or self._client.socket() is None:
             return 0
-        ack = self._client.ack
-        with self._client.corked():
-            for mid, qos in tokens:
-                ack(mid, qos)
+        self._client.ack_batch(tokens)
         return len(tokens)
 
     def _flush(self) -> None:

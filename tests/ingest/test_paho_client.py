@@ -9,6 +9,8 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from ingest.paho_client import BufferedSocket, FastClient
 from tests.conftest import Broker
@@ -18,7 +20,17 @@ from tests.ingest.rawpub import publish_once_v5
 
 def test_paho_still_has_the_private_methods_ingest_overrides() -> None:
     """An upgrade of paho that renames these must fail here, not slow ingest down silently."""
-    for name in ("_create_socket", "_packet_read", "_packet_handle", "_msgtime_mutex"):
+    seams = (
+        "_create_socket",
+        "_packet_read",
+        "_packet_handle",
+        "_msgtime_mutex",
+        "_last_msg_out",
+        "_manual_ack",
+        "_in_packet",
+        "_sock",
+    )
+    for name in seams:
         assert hasattr(mqtt.Client(CallbackAPIVersion.VERSION2), name), name
     assert mqtt.Client._create_socket is not FastClient._create_socket
 
@@ -99,3 +111,61 @@ def test_fast_path_delivers_topic_payload_and_qos_exactly(
     got = sorted((t.removeprefix(topic_prefix), p, q) for t, p, _m, q in received)
     assert got == expected
     assert all(m > 0 for _t, _p, m, q in received if q == 1)
+
+
+def _persistent_client(broker: Broker, client_id: str, received: list[int]) -> FastClient:
+    v5 = broker.protocol == "5"
+    client = FastClient(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+        clean_session=None if v5 else False,
+        manual_ack=True,
+    )
+    client.on_publish_received = lambda _t, _p, mid, _q: received.append(mid)
+    if v5:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = 60
+        properties.ReceiveMaximum = 1000  # Mosquitto's default, without it, is 20 in flight
+        client.connect(broker.host, broker.port, clean_start=False, properties=properties)
+    else:
+        client.connect(broker.host, broker.port)
+    return client
+
+
+def _loop_for(client: FastClient, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        client.loop(0.05)
+
+
+@pytest.mark.mqtt
+@pytest.mark.parametrize("acked", [True, False])
+def test_batch_acks_reach_the_broker(broker: Broker, topic_prefix: str, acked: bool) -> None:
+    """After ack_batch the broker redelivers nothing; without it, everything comes back."""
+    if not acked and broker.protocol != "5":
+        pytest.skip("the embedded amqtt broker does not redeliver unacknowledged messages")
+    client_id = f"acks-{uuid.uuid4().hex[:8]}"
+    received: list[int] = []
+    client = _persistent_client(broker, client_id, received)
+    client.subscribe(topic_prefix + "#", 1)
+    _loop_for(client, 0.5)
+    publisher = Publisher(broker)
+    for i in range(50):
+        publisher.publish(f"{topic_prefix}m/{i}", b"x")
+    publisher.wait()
+    deadline = time.monotonic() + 10
+    while len(received) < 50 and time.monotonic() < deadline:
+        client.loop(0.05)
+    publisher.close()
+    assert len(received) == 50
+    if acked:
+        client.ack_batch([(mid, 1) for mid in received])
+    _loop_for(client, 0.3)
+    client.disconnect()
+
+    redelivered: list[int] = []
+    again = _persistent_client(broker, client_id, redelivered)
+    _loop_for(again, 1.5)
+    again.disconnect()
+    assert len(redelivered) == (0 if acked else 50)
