@@ -69,7 +69,9 @@ MAX_COLUMNS = (
     "max_jump_temperature_c",
     "max_jump_humidity_pct",
 )
-LAST_COLUMNS = ("mould_index",)
+# The room's state at the end of the day's last observed hour (gaps hold it, so also at the end
+# of the day): a late reading is folded in by restarting from the day before it (models.late).
+LAST_COLUMNS = ("mould_index", "dry_h", "last_temperature_c", "last_humidity_pct")
 DAILY_COLUMNS = SUM_COLUMNS + MIN_COLUMNS + MAX_COLUMNS + LAST_COLUMNS
 INTEGER_COLUMNS = frozenset(c for c in SUM_COLUMNS if c.startswith("hours_") or c == "readings")
 
@@ -113,6 +115,7 @@ class DailyBlock:
     first_day: int  # days since 1970-01-01 of column 0
     columns: dict[str, FloatArray]
     present: npt.NDArray[np.bool_]
+    hour_readings: IntArray  # (rooms, days, 24): readings integrated in each UTC hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,9 @@ def integrate_block(
             "max_jump_temperature_c": extreme(jump_t, highest=True),
             "max_jump_humidity_pct": extreme(jump_rh, highest=True),
             "mould_index": _last_of_day(trace.mould_index, known, starts),
+            "dry_h": _last_of_day(trace.dry_h, known, starts),
+            "last_temperature_c": _last_of_day(theta_i, np.isfinite(theta_i), starts),
+            "last_humidity_pct": _last_of_day(rh_i, np.isfinite(rh_i), starts),
         }
     present = columns["hours_observed"] > 0
     new_state = RoomState(
@@ -254,7 +260,19 @@ def integrate_block(
         _last_known(theta_i, state.last_temperature_c),
         _last_known(rh_i, state.last_humidity_pct),
     )
-    return BlockResult(new_state, DailyBlock(block.start_hour // 24, columns, present))
+    daily = DailyBlock(
+        block.start_hour // 24, columns, present, _hour_readings(block, known, starts.size)
+    )
+    return BlockResult(new_state, daily)
+
+
+def _hour_readings(block: HourlyBlock, known: npt.NDArray[np.bool_], days: int) -> IntArray:
+    """Readings per room, UTC day and hour of the day (zero outside the block)."""
+    lead = block.start_hour % 24
+    out = np.zeros((known.shape[0], days * 24), dtype=np.int64)
+    out[:, lead : lead + block.hours] = np.where(known, block.readings, 0)
+    result: IntArray = out.reshape(known.shape[0], days, 24)
+    return result
 
 
 def _last_of_day(values: FloatArray, known: npt.NDArray[np.bool_], starts: IntArray) -> FloatArray:

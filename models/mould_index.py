@@ -179,9 +179,11 @@ def conditions(
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """M after every step, and the decline each dry step could cause (before the floor at 0)."""
+    """M and the dry-period timer after every step, and the decline each dry step could cause
+    (before the floor at 0)."""
 
     mould_index: FloatArray
+    dry_h: FloatArray
     decline_potential: FloatArray
 
 
@@ -230,6 +232,7 @@ def advance_terms(
     dry_h = state.dry_h.astype(np.float64, copy=True)
     n, steps = terms.grows.shape
     m_out = np.empty((n, steps)) if trace else None
+    dry_out = np.empty((n, steps)) if trace else None
     loss_out = np.empty((n, steps)) if trace else None
     growing = terms.grows.any(axis=1)
     quiet = np.flatnonzero(~growing)
@@ -243,12 +246,13 @@ def advance_terms(
         path = np.maximum(path[:, 1:], 0.0)
         m[quiet] = path[:, -1]
         dry_h[quiet] = timer[:, -1]
-        if m_out is not None and loss_out is not None:
+        if m_out is not None and dry_out is not None and loss_out is not None:
             m_out[quiet] = path
+            dry_out[quiet] = timer[:, 1:]
             loss_out[quiet] = loss
     busy = np.flatnonzero(growing)
     if busy.size:
-        m_busy, dry_busy, m_trace, loss_trace = _step_loop(
+        m_busy, dry_busy, busy_trace = _step_loop(
             m[busy],
             dry_h[busy],
             c_mat[busy],
@@ -261,12 +265,15 @@ def advance_terms(
             trace,
         )
         m[busy], dry_h[busy] = m_busy, dry_busy
-        if m_out is not None and loss_out is not None and m_trace is not None:
-            m_out[busy] = m_trace
-            loss_out[busy] = loss_trace
-    if m_out is None or loss_out is None:
+        if m_out is not None and dry_out is not None and loss_out is not None:
+            if busy_trace is None:
+                raise RuntimeError("_step_loop() returned no trace")
+            m_out[busy] = busy_trace.mould_index
+            dry_out[busy] = busy_trace.dry_h
+            loss_out[busy] = busy_trace.decline_potential
+    if m_out is None or dry_out is None or loss_out is None:
         return MouldState(m, dry_h), None
-    return MouldState(m, dry_h), Trace(m_out, loss_out)
+    return MouldState(m, dry_h), Trace(m_out, dry_out, loss_out)
 
 
 def _step_loop(
@@ -280,7 +287,7 @@ def _step_loop(
     params: SensitivityClass,
     step_h: float,
     trace: bool,
-) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray]:
+) -> tuple[FloatArray, FloatArray, Trace | None]:
     """Step by step for surfaces that grow in the block (arrays are surfaces x steps)."""
     # Step-major copies: each step reads one contiguous row instead of a strided column.
     grows = np.ascontiguousarray(grows_rs.T)
@@ -288,7 +295,8 @@ def _step_loop(
     rate = np.ascontiguousarray(rate_rs.T)  # zero where nothing grows
     m_max = np.ascontiguousarray(m_max_rs.T)
     m_out = np.empty(grows.shape) if trace else None
-    loss_out = np.empty(grows.shape)
+    dry_out = np.empty(grows.shape) if trace else None
+    loss_out = np.empty(grows.shape) if trace else None
     for step in range(grows.shape[0]):
         k1 = np.where(m < 1.0, params.k1_below_m1, params.k1_from_m1)
         k2 = np.maximum(1.0 - np.exp(K2_STEEPNESS * (m - m_max[step])), 0.0)
@@ -297,10 +305,13 @@ def _step_loop(
         # one expression covers all three (x + 0.0 and x - 0.0 are exact).
         m = np.maximum(m + k1 * k2 * rate[step] - loss, 0.0)
         dry_h = np.where(grows[step], 0.0, dry_h + step_h * dry[step])
-        if m_out is not None:
+        if m_out is not None and dry_out is not None and loss_out is not None:
             m_out[step] = m
+            dry_out[step] = dry_h
             loss_out[step] = loss
-    return m, dry_h, None if m_out is None else m_out.T, loss_out.T
+    if m_out is None or dry_out is None or loss_out is None:
+        return m, dry_h, None
+    return m, dry_h, Trace(m_out.T, dry_out.T, loss_out.T)
 
 
 def mould_index(

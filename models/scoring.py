@@ -3,10 +3,12 @@
 Incremental: each room carries its mould index, dry-period timer and watermark in
 `room_model_states`, and its daily sums in `room_daily_conditions`; a run reads only readings
 at or after a room's watermark, so its cost follows the new data, not the history, and scoring
-in pieces gives what one run over the whole history gives. Vectorised: rooms are processed in
-chunks as numpy arrays. Safe to repeat: a second run at the same `now` finds nothing new and
-writes no second row. Sharded: `borough` limits a run to one borough, and runs on different
-boroughs never touch the same rows (each takes its borough's advisory lock).
+in pieces gives what one run over the whole history gives. Readings that arrive after their
+hour was integrated are found by receive time and folded in by rewinding their room to the day
+before (`models.late`). Vectorised: rooms are processed in chunks as numpy arrays. Safe to
+repeat: a second run at the same `now` finds nothing new and writes no second row. Sharded:
+`borough` limits a run to one borough, and runs on different boroughs never touch the same rows
+(each takes its borough's advisory lock).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from models.assessments import Assessment, write_assessments
 from models.climate import MAX_BRIDGE_H, outdoor_grid
 from models.faults import Fault
 from models.features import FEATURE_DAYS, TREND_DAYS, Window, daily_means
-from models.hourly import HourlyBlock, integrate_block
+from models.hourly import HourlyBlock, RoomState, integrate_block
+from models.late import find_late_readings, rewind_rooms, save_mark
 from models.psychro import FloatArray
 from models.rating import RoomMeta, rate, rate_homes, rate_rooms
 from models.source import (
@@ -46,9 +49,14 @@ from models.surface import SURFACE_DECLINE, SURFACE_SENSITIVITY, temperature_fac
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "dampwatch-risk/0.1 (VTT 2010 sensitive, ISO 13788)"
-# A room seen for the first time is integrated from at most this far back.
+# A room seen for the first time is integrated from at most this far back (from midnight UTC);
+# readings older than this are neither integrated nor looked for as late.
 MAX_HISTORY_DAYS = 120
 CHUNK_ROOMS = 2000
+# Rooms whose integration starts further back than this (new rooms, rooms rewound for late
+# readings, rooms back from an outage) get a block of their own, so the usual rooms' block
+# stays as narrow as their new data.
+CATCH_UP_H = 48
 
 # Advisory-lock namespace for scoring (an arbitrary constant, shared by every run).
 LOCK_NAMESPACE = 0x44570000
@@ -65,10 +73,12 @@ class ScoreSummary:
     amber: int
     red: int
     faults: int
+    rooms_rewound: int = 0  # rooms integrated again from before their late readings
 
     def __str__(self) -> str:
         return (
-            f"{self.homes} homes, {self.rooms} rooms, {self.hours_integrated} room-hours, "
+            f"{self.homes} homes, {self.rooms} rooms, {self.hours_integrated} room-hours "
+            f"({self.rooms_rewound} rooms rewound for late readings), "
             f"{self.assessments_written} assessments ({self.red} red, {self.amber} amber homes, "
             f"{self.faults} sensor faults)"
         )
@@ -149,40 +159,61 @@ def _build_block(
     return block, last_hour
 
 
+def _integrate(
+    conn: psycopg.Connection[Any],
+    rooms: list[Room],
+    *,
+    now: dt.datetime,
+    since: dt.datetime,
+    end_hour: int,
+) -> tuple[RoomState, int]:
+    """Integrate the rooms' new hours from their carried state; store their state and days."""
+    state = carried_state(rooms)
+    block, last_hour = _build_block(conn, rooms, since=since, end_hour=end_hour)
+    if block is None:
+        return state, 0
+    result = integrate_block(block, state, sensitivity=SURFACE_SENSITIVITY, decline=SURFACE_DECLINE)
+    write_days(conn, [r.room_id for r in rooms], result.daily)
+    new = result.state
+    states = [
+        (
+            room.room_id,
+            hour_at(int(last_hour[i]) + 1),
+            float(new.mould.mould_index[i]),
+            float(new.mould.dry_h[i]),
+            _finite(new.last_temperature_c[i]),
+            _finite(new.last_humidity_pct[i]),
+        )
+        for i, room in enumerate(rooms)
+        if np.isfinite(last_hour[i])
+    ]
+    write_states(conn, states, model_version=MODEL_VERSION, now=now)
+    return new, int(np.count_nonzero(np.isfinite(block.temperature_c)))
+
+
 def _score_chunk(
     conn: psycopg.Connection[Any],
     rooms: list[Room],
     *,
     now: dt.datetime,
     end_hour: int,
-) -> tuple[list[Assessment], int]:
-    """Integrate one chunk's new hours, store its state and days, and rate its rooms."""
-    since = now - dt.timedelta(days=MAX_HISTORY_DAYS)
-    state = carried_state(rooms)
-    block, last_hour = _build_block(conn, rooms, since=since, end_hour=end_hour)
+    since: dt.datetime,
+    late_hours: dict[int, int],
+) -> tuple[list[Assessment], int, int]:
+    """Integrate one chunk's new (and late) hours, store its state and days, rate its rooms."""
+    rooms, rewound = rewind_rooms(conn, rooms, late_hours, since=since)
+    mould_index = np.zeros(len(rooms))
     hours = 0
-    if block is not None:
-        result = integrate_block(
-            block, state, sensitivity=SURFACE_SENSITIVITY, decline=SURFACE_DECLINE
-        )
-        ids = [r.room_id for r in rooms]
-        write_days(conn, ids, result.daily)
-        new = result.state
-        states = [
-            (
-                room.room_id,
-                hour_at(int(last_hour[i]) + 1),
-                float(new.mould.mould_index[i]),
-                float(new.mould.dry_h[i]),
-                _finite(new.last_temperature_c[i]),
-                _finite(new.last_humidity_pct[i]),
+    behind = np.array(
+        [r.scored_to is None or epoch_hour(r.scored_to) < end_hour - CATCH_UP_H for r in rooms]
+    )
+    for part in (np.flatnonzero(~behind), np.flatnonzero(behind)):
+        if part.size:
+            state, part_hours = _integrate(
+                conn, [rooms[i] for i in part.tolist()], now=now, since=since, end_hour=end_hour
             )
-            for i, room in enumerate(rooms)
-            if np.isfinite(last_hour[i])
-        ]
-        write_states(conn, states, model_version=MODEL_VERSION, now=now)
-        hours = int(np.count_nonzero(np.isfinite(block.temperature_c)))
-        state = new
+            mould_index[part] = state.mould.mould_index
+            hours += part_hours
 
     last_day = (end_hour - 1) // 24
     columns = daily_window(
@@ -195,9 +226,7 @@ def _score_chunk(
         factor=np.array([temperature_factor(r.temperature_factor, r.archetype) for r in rooms]),
     )
     latched = [_standing_fault(r) for r in rooms]
-    ratings = rate(
-        window, state.mould.mould_index, meta, sensitivity=SURFACE_SENSITIVITY, latched=latched
-    )
+    ratings = rate(window, mould_index, meta, sensitivity=SURFACE_SENSITIVITY, latched=latched)
     write_faults(
         conn,
         [
@@ -220,9 +249,9 @@ def _score_chunk(
         window_start=hour_at((last_day - FEATURE_DAYS + 1) * 24),
         window_end=hour_at(end_hour),
         model_version=MODEL_VERSION,
-        mould_index=state.mould.mould_index,
+        mould_index=mould_index,
     )
-    return assessments, hours
+    return assessments, hours, rewound
 
 
 def _standing_fault(room: Room) -> Fault | None:
@@ -266,17 +295,23 @@ def score_homes(
         raise ValueError("now must carry a UTC offset")
     _lock(conn, borough)
     end_hour = epoch_hour(now)
+    since = hour_at((end_hour // 24 - MAX_HISTORY_DAYS) * 24)
     window_start = hour_at(end_hour - FEATURE_DAYS * 24)
+    late = find_late_readings(conn, borough=borough, since=since, until=hour_at(end_hour))
     rooms = list_rooms(conn, now=now, window_start=window_start, borough=borough)
     room_assessments: list[Assessment] = []
-    hours = 0
+    hours = rewound = 0
     with _progress(progress, len(rooms)) as advance:
         for chunk in _chunks(rooms, CHUNK_ROOMS):
-            chunk_assessments, chunk_hours = _score_chunk(conn, chunk, now=now, end_hour=end_hour)
+            chunk_assessments, chunk_hours, chunk_rewound = _score_chunk(
+                conn, chunk, now=now, end_hour=end_hour, since=since, late_hours=late.first_hour
+            )
             room_assessments.extend(chunk_assessments)
             hours += chunk_hours
+            rewound += chunk_rewound
             if advance is not None:
                 advance(len(chunk))
+    save_mark(conn, late.mark)
     home_assessments = rate_homes(rooms, room_assessments)
     written = write_assessments(conn, [*room_assessments, *home_assessments])
     summary = ScoreSummary(
@@ -287,6 +322,7 @@ def score_homes(
         amber=sum(a.band == "amber" for a in home_assessments),
         red=sum(a.band == "red" for a in home_assessments),
         faults=sum(len(a.details.get("faults", [])) for a in room_assessments),
+        rooms_rewound=rewound,
     )
     logger.info("scoring run at %s: %s", now.isoformat(), summary)
     return summary

@@ -223,6 +223,15 @@ def daily_window(
     return out
 
 
+# Two runs fill disjoint hours of a day, so the hour counts add element by element.
+MERGE_HOUR_READINGS = """
+    hour_readings = ARRAY(
+        SELECT a + b
+        FROM unnest(d.hour_readings, EXCLUDED.hour_readings) WITH ORDINALITY AS u(a, b, i)
+        ORDER BY i)
+"""
+
+
 def _merge_expression(column: str) -> sql.Composable:
     ident = sql.Identifier(column)
     if column in SUM_COLUMNS:
@@ -239,7 +248,9 @@ def write_days(conn: psycopg.Connection[Any], room_ids: list[int], daily: DailyB
     conn.execute(STAGE_DAILY)
     conn.execute("TRUNCATE dw_staged_daily")
     rows_i, days_j = np.nonzero(daily.present)
-    names = sql.SQL(", ").join(map(sql.Identifier, ("room_id", "day", *DAILY_COLUMNS)))
+    names = sql.SQL(", ").join(
+        map(sql.Identifier, ("room_id", "day", *DAILY_COLUMNS, "hour_readings"))
+    )
     with conn.cursor() as cur:
         with cur.copy(sql.SQL("COPY dw_staged_daily ({}) FROM STDIN").format(names)) as copy:
             for i, j in zip(rows_i.tolist(), days_j.tolist(), strict=True):
@@ -253,8 +264,11 @@ def write_days(conn: psycopg.Connection[Any], room_ids: list[int], daily: DailyB
                         values.append(round(v))
                     else:
                         values.append(v)
+                values.append(daily.hour_readings[i, j].tolist())
                 copy.write_row(values)
-        assignments = sql.SQL(", ").join(_merge_expression(c) for c in DAILY_COLUMNS)
+        assignments = sql.SQL(", ").join(
+            [*(_merge_expression(c) for c in DAILY_COLUMNS), sql.SQL(MERGE_HOUR_READINGS)]
+        )
         cur.execute(MERGE_DAILY.format(assignments=assignments))
     return len(rows_i)
 

@@ -56,23 +56,30 @@ def add_readings(
     humidity_pct: npt.ArrayLike,
     *,
     interval: dt.timedelta = dt.timedelta(minutes=10),
+    received_at: dt.datetime | None = None,
 ) -> int:
-    """Readings every `interval` from `start`; NaN values are left out (a gap)."""
+    """Readings every `interval` from `start`; NaN values are left out (a gap).
+
+    `received_at` stamps them as ingest would (default: the transaction's start)."""
     t = np.asarray(temperature_c, dtype=np.float64)
     rh = np.asarray(humidity_pct, dtype=np.float64)
     times = [start + i * interval for i in range(t.size)]
     months = sorted({tm.replace(day=1, hour=0, minute=0, second=0, microsecond=0) for tm in times})
     conn.execute("SELECT dw_ensure_readings_partitions(%s::timestamptz[])", (months,))
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    conn_now: dt.datetime = row[0]
     written = 0
     with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY readings (sensor_id, recorded_at, temperature_c, humidity_pct) FROM STDIN"
+            "COPY readings (sensor_id, recorded_at, temperature_c, humidity_pct, received_at)"
+            " FROM STDIN"
         ) as copy,
     ):
         for tm, a, b in zip(times, t.tolist(), rh.tolist(), strict=True):
             if np.isfinite(a) and np.isfinite(b):
-                copy.write_row((sensor_id, tm, a, b))
+                copy.write_row((sensor_id, tm, a, b, received_at or conn_now))
                 written += 1
     return written
 
