@@ -144,16 +144,22 @@ def _damp_observation(row: dict[str, Any]) -> Observation:
 # Daily mean indoor temperature of each home on each UTC day of the window, from the daily sums
 # the scoring job keeps per room (`room_daily_conditions`, migration 0020): the mean of the
 # hourly means of all its rooms, and the most hours any of its rooms was heard from that day.
-# The window is a few days of a few rows per room, read through the table's (room_id, day) key,
-# instead of every reading of those days.
+# Each room's few days are read through the table's (room_id, day) key, so the cost follows
+# the number of rooms, not the months of history; OFFSET 0 keeps the planner from flattening
+# the lateral subquery into a scan of the whole table.
 SELECT_DAILY_TEMPERATURE = """
     SELECT r.uprn, h.borough_code, d.day,
            (sum(d.sum_temperature_c) / sum(d.hours_observed))::double precision AS mean_c,
            max(d.hours_observed) AS hours
     FROM homes h
     JOIN rooms r ON r.uprn = h.uprn
-    JOIN room_daily_conditions d ON d.room_id = r.room_id
-     AND d.day >= %(first_day)s AND d.day <= %(last_day)s AND d.hours_observed > 0
+    CROSS JOIN LATERAL (
+        SELECT d.day, d.sum_temperature_c, d.hours_observed
+        FROM room_daily_conditions d
+        WHERE d.room_id = r.room_id AND d.day >= %(first_day)s AND d.day <= %(last_day)s
+          AND d.hours_observed > 0
+        OFFSET 0
+    ) d
     WHERE (%(borough)s::text IS NULL OR h.borough_code = %(borough)s)
     GROUP BY r.uprn, h.borough_code, d.day
 """
