@@ -15,6 +15,7 @@ The table of contents:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -71,11 +72,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
             max_size=settings.pool_max_size,
             name="api",
         )
+        runtime.db_slots = asyncio.Semaphore(settings.pool_max_size)
         try:
             yield
         finally:
             runtime.pool.close()
             runtime.pool = None
+            runtime.db_slots = None
 
     app = FastAPI(
         title="Dampwatch",

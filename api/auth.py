@@ -42,7 +42,15 @@ SELECT_KEY = """
     SELECT secret_hash, borough_code, role, last_used_at < now() - interval '1 minute'
     FROM api_keys WHERE key_id = %s AND revoked_at IS NULL
 """
-TOUCH_KEY = "UPDATE api_keys SET last_used_at = now() WHERE key_id = %s"
+# Concurrent requests of one key must not queue on its row: the first takes the row's lock for
+# the rest of its transaction, the others skip the touch (SKIP LOCKED) rather than wait.
+TOUCH_KEY = """
+    UPDATE api_keys SET last_used_at = now()
+    WHERE key_id = (
+        SELECT key_id FROM api_keys
+        WHERE key_id = %s AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+        FOR UPDATE SKIP LOCKED)
+"""
 REVOKE_KEY = """
     UPDATE api_keys SET revoked_at = now() WHERE key_id = %s AND revoked_at IS NULL
     RETURNING key_id

@@ -9,7 +9,9 @@ SystemPrincipal      a borough system or admin (webhooks, provisioning)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +20,8 @@ import psycopg
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate_api_key
 from api.errors import ForbiddenError, InvalidRequestError, RateLimitedError, UnauthenticatedError
@@ -39,6 +42,9 @@ class Runtime:
     limiter: RateLimiter
     templates: Jinja2Templates
     login_secret: bytes
+    # As many as the pool has connections: a request waits for one here, in the event loop,
+    # before it takes a connection (see get_conn). Made in the lifespan, on the serving loop.
+    db_slots: asyncio.Semaphore | None = None
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -46,17 +52,46 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
+async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection[Any]]:
     """A pooled connection, committed when the route returns (rolled back if it raised).
 
-    A full pool that frees no connection within DAMP_POOL_WAIT_S raises PoolTimeout, which
-    the error handlers turn into 503 with Retry-After.
+    Waiting for a free connection happens here, in the event loop, and not in a worker thread:
+    threads blocked in the pool's getconn would otherwise take every worker thread while the
+    requests that hold connections wait for a thread to finish on, and the server would stall
+    until the waits time out. No connection free within DAMP_POOL_WAIT_S raises PoolTimeout,
+    which the error handlers turn into 503 with Retry-After.
     """
     runtime = runtime_of(request)
-    if runtime.pool is None:
+    pool, slots = runtime.pool, runtime.db_slots
+    if pool is None or slots is None:
         raise RuntimeError("the pool opens in the app's lifespan: serve the app to use it")
-    with runtime.pool.connection(timeout=runtime.settings.pool_wait_s) as conn:
-        yield conn
+    wait_s = runtime.settings.pool_wait_s
+    try:
+        await asyncio.wait_for(slots.acquire(), wait_s)
+    except TimeoutError as err:
+        raise PoolTimeout(f"no database connection free within {wait_s} s") from err
+    try:
+        conn = await run_in_threadpool(pool.getconn, wait_s)
+        try:
+            yield conn
+        except BaseException:
+            await run_in_threadpool(_give_back, pool, conn, commit=False)
+            raise
+        await run_in_threadpool(_give_back, pool, conn, commit=True)
+    finally:
+        slots.release()
+
+
+def _give_back(pool: ConnectionPool, conn: psycopg.Connection[Any], *, commit: bool) -> None:
+    try:
+        if commit:
+            conn.commit()
+        else:
+            # A broken connection cannot roll back; the pool replaces it either way.
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+    finally:
+        pool.putconn(conn)
 
 
 # Function scope: the connection goes back to the pool (committed) as soon as the route

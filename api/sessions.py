@@ -28,7 +28,14 @@ SELECT_SESSION = """
     FROM sessions s JOIN users u USING (user_id)
     WHERE s.token_hash = %s AND s.expires_at > now() AND u.disabled_at IS NULL
 """
-TOUCH_SESSION = "UPDATE sessions SET last_seen_at = now() WHERE token_hash = %s"
+# As for API keys (api.auth.TOUCH_KEY): a session's parallel requests never queue on its row.
+TOUCH_SESSION = """
+    UPDATE sessions SET last_seen_at = now()
+    WHERE token_hash = (
+        SELECT token_hash FROM sessions
+        WHERE token_hash = %s AND last_seen_at < now() - interval '1 minute'
+        FOR UPDATE SKIP LOCKED)
+"""
 DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = %s"
 DELETE_EXPIRED = "DELETE FROM sessions WHERE user_id = %s AND expires_at <= now()"
 

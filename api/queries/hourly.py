@@ -47,7 +47,9 @@ HOME_FACTS = """
 # Per placement of the home's sensors: the whole UTC hours it covers, [whole_from, whole_to),
 # are read from the rollup before its horizon; its part-hours at either end, and whole hours
 # from the horizon on, from readings. The spans are disjoint, so nothing is counted twice.
-BUCKETS = """
+# One row per sensor-hour (room, hour start in epoch seconds, n, sums, extremes); they are
+# added up into each room's buckets in numpy, which costs the database nothing.
+SENSOR_HOURS = """
     WITH horizon AS (
         SELECT CASE WHEN %(use_rollup)s
                     THEN coalesce((SELECT max(complete_before) FROM readings_hourly_state),
@@ -76,28 +78,23 @@ BUCKETS = """
             (greatest(pl.whole_to, pl.whole_from, pl.valid_from), pl.valid_to),
             (greatest(pl.whole_from, z.complete_before), pl.whole_to)
         ) AS s (lo, hi)
-    ),
-    parts AS (
-        SELECT pl.room_id, date_bin(%(bucket)s, h.hour, %(start)s) AS bucket, h.n,
-               h.temperature_sum_c, h.temperature_min_c, h.humidity_sum_pct, h.humidity_max_pct
-        FROM placed pl CROSS JOIN horizon z
-        JOIN readings_hourly h ON h.sensor_id = pl.sensor_id
-                              AND h.hour >= greatest(pl.whole_from, %(start)s)
-                              AND h.hour < least(pl.whole_to, z.complete_before, %(end)s)
-        UNION ALL
-        SELECT sp.room_id, date_bin(%(bucket)s, r.recorded_at, %(start)s), 1,
-               r.temperature_c::float8, r.temperature_c, r.humidity_pct::float8, r.humidity_pct
-        FROM spans sp
-        JOIN readings r ON r.sensor_id = sp.sensor_id
-                       AND r.recorded_at >= sp.lo AND r.recorded_at < sp.hi
-        WHERE sp.lo < sp.hi
     )
-    SELECT room_id, extract(epoch FROM bucket)::float8, sum(n)::float8,
-           sum(temperature_sum_c) / sum(n), min(temperature_min_c)::float8,
-           sum(humidity_sum_pct) / sum(n), max(humidity_max_pct)::float8
-    FROM parts
-    GROUP BY room_id, bucket
-    ORDER BY room_id, bucket
+    SELECT pl.room_id, extract(epoch FROM h.hour)::float8, h.n, h.temperature_sum_c,
+           h.temperature_min_c::float8, h.humidity_sum_pct, h.humidity_max_pct::float8
+    FROM placed pl CROSS JOIN horizon z
+    JOIN readings_hourly h ON h.sensor_id = pl.sensor_id
+                          AND h.hour >= greatest(pl.whole_from, %(start)s)
+                          AND h.hour < least(pl.whole_to, z.complete_before, %(end)s)
+    UNION ALL
+    SELECT sp.room_id,
+           extract(epoch FROM date_bin(interval '1 hour', r.recorded_at, %(start)s))::float8,
+           count(*)::integer, sum(r.temperature_c::float8), min(r.temperature_c)::float8,
+           sum(r.humidity_pct::float8), max(r.humidity_pct)::float8
+    FROM spans sp
+    JOIN readings r ON r.sensor_id = sp.sensor_id
+                   AND r.recorded_at >= sp.lo AND r.recorded_at < sp.hi
+    WHERE sp.lo < sp.hi
+    GROUP BY 1, 2
 """
 OUTDOOR = """
     SELECT extract(epoch FROM date_bin(%(bucket)s, recorded_at, %(start)s))::float8,
@@ -214,17 +211,20 @@ def hourly_series(
         "borough_code": borough_code,
         "use_rollup": whole_hour_offsets(zone, page_start, page_end),
     }
-    rows = conn.execute(BUCKETS, params).fetchall()
-    outdoor_rows = conn.execute(OUTDOOR, params).fetchall()
-    starts_s = np.unique(np.array([r[1] for r in rows], dtype=np.float64))
+    # Binary results: thousands of floats load in half the time they take as text.
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(SENSOR_HOURS, params).fetchall()
+        outdoor_rows = cur.execute(OUTDOOR, params).fetchall()
+    groups = _add_up(rows, origin_s=page_start.timestamp(), bucket_s=bucket_hours * HOUR_S)
+    starts_s = np.unique(groups[1])
     outdoor_c = np.full(len(starts_s), np.nan)
     if outdoor_rows and len(starts_s):
         at_s, temperature = np.array(outdoor_rows, dtype=np.float64).T
         known = np.isin(at_s, starts_s)
         outdoor_c[np.searchsorted(starts_s, at_s[known])] = temperature[known]
     rooms = [
-        _room_series(room, group, starts_s, outdoor_c, factor)
-        for room, group in _by_room(rows).items()
+        _room_series(int(room), groups[:, groups[0] == room], starts_s, outdoor_c, factor)
+        for room in np.unique(groups[0])
     ]
     more = page_end < last
     return HourlySeries(
@@ -261,24 +261,43 @@ def encode_page(series: HourlySeries) -> bytes:
     )
 
 
-def _by_room(rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
-    rooms: dict[int, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        rooms.setdefault(int(row[0]), []).append(row)
-    return rooms
+def _add_up(rows: list[tuple[Any, ...]], *, origin_s: float, bucket_s: int) -> FloatArray:
+    """Sensor-hours added up by room and bucket: rows room, start, n, temperature sum, min,
+    humidity sum, max (one column per bucket), sorted by room and start."""
+    if not rows:
+        return np.empty((7, 0))
+    room, at_s, n, temperature_sum, temperature_min, humidity_sum, humidity_max = np.array(
+        rows, dtype=np.float64
+    ).T
+    start_s = origin_s + np.floor((at_s - origin_s) / bucket_s) * bucket_s
+    order = np.lexsort((start_s, room))
+    room, start_s = room[order], start_s[order]
+    first = np.flatnonzero(
+        np.concatenate(([True], (room[1:] != room[:-1]) | (start_s[1:] != start_s[:-1])))
+    )
+    return np.vstack(
+        (
+            room[first],
+            start_s[first],
+            np.add.reduceat(n[order], first),
+            np.add.reduceat(temperature_sum[order], first),
+            np.minimum.reduceat(temperature_min[order], first),
+            np.add.reduceat(humidity_sum[order], first),
+            np.maximum.reduceat(humidity_max[order], first),
+        )
+    )
 
 
 def _room_series(
     room_id: int,
-    rows: list[tuple[Any, ...]],
+    group: FloatArray,
     starts_s: FloatArray,
     outdoor_c: FloatArray,
     factor: float,
 ) -> RoomSeries:
-    """Place a room's buckets on the page's axis and derive the surface values."""
-    at_s, count, temperature, temperature_min, humidity, humidity_max = np.array(
-        [r[1:] for r in rows], dtype=np.float64
-    ).T
+    """Place a room's buckets (from _add_up) on the page's axis and derive the surface values."""
+    at_s, count, temperature_sum, temperature_min, humidity_sum, humidity_max = group[1:]
+    temperature, humidity = temperature_sum / count, humidity_sum / count
     slots = np.searchsorted(starts_s, at_s)
     readings = np.zeros(len(starts_s), dtype=np.int64)
     readings[slots] = count.astype(np.int64)

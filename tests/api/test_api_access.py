@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,3 +140,28 @@ def test_nul_characters_are_refused_not_a_server_error(
     response = client.request(method, url, json=body, headers=bearer(world.keys["system_a"]))
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_requests_of_one_key_never_queue_on_its_last_used_row(
+    client: TestClient, world: World, api_database_url: str
+) -> None:
+    """While another transaction holds the key's row, a request with the key still answers."""
+    key = world.keys["officer_a"]
+    key_id = key.split("_")[1]
+    with psycopg.connect(api_database_url) as holder:
+        holder.execute("UPDATE api_keys SET last_used_at = NULL WHERE key_id = %s", (key_id,))
+        holder.commit()
+        holder.execute("SELECT 1 FROM api_keys WHERE key_id = %s FOR UPDATE", (key_id,))
+        answers: list[int] = []
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                client.get("/api/v1/alerts", headers=bearer(key)).status_code
+            )
+        )
+        worker.start()
+        worker.join(timeout=30)
+        finished = not worker.is_alive()
+        holder.rollback()
+        worker.join()
+    assert finished, "the request waited for the key's row lock"
+    assert answers == [200]
