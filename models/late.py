@@ -81,22 +81,29 @@ LATE_HOURS = """
           AND (%(borough)s::text IS NULL OR h.borough_code = %(borough)s::text)
     ),
     counted AS (
-        SELECT t.room_id, t.hour, count(*) AS readings
+        SELECT t.room_id, t.hour, n.readings
         FROM touched t
-        JOIN sensor_placements p ON p.room_id = t.room_id
-        JOIN readings r ON r.sensor_id = p.sensor_id
-             AND r.recorded_at >= p.valid_from
-             AND (p.valid_to IS NULL OR r.recorded_at < p.valid_to)
-             AND r.recorded_at >= to_timestamp(t.hour * 3600)
-             AND r.recorded_at < to_timestamp((t.hour + 1) * 3600)
-        GROUP BY t.room_id, t.hour
+        -- LATERAL: one index range per touched hour, never a scan of every reading.
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS readings
+            FROM sensor_placements p
+            JOIN readings r ON r.sensor_id = p.sensor_id
+                 AND r.recorded_at >= p.valid_from
+                 AND (p.valid_to IS NULL OR r.recorded_at < p.valid_to)
+                 AND r.recorded_at >= to_timestamp(t.hour * 3600)
+                 AND r.recorded_at < to_timestamp((t.hour + 1) * 3600)
+            WHERE p.room_id = t.room_id
+        ) n
     )
+    -- The count integrated: 0 without a day row; -1 (never equal) for a row from before the
+    -- hour counts were kept. A subquery per touched hour, so the day rows are probed by key.
     SELECT c.room_id, min(c.hour)
     FROM counted c
-    LEFT JOIN room_daily_conditions d
-           ON d.room_id = c.room_id AND d.day = DATE '1970-01-01' + (c.hour / 24)::integer
-    WHERE c.readings IS DISTINCT FROM
-          CASE WHEN d.room_id IS NULL THEN 0 ELSE d.hour_readings[mod(c.hour, 24) + 1] END
+    WHERE c.readings <> coalesce(
+        (SELECT coalesce(d.hour_readings[mod(c.hour, 24) + 1], -1)
+         FROM room_daily_conditions d
+         WHERE d.room_id = c.room_id AND d.day = DATE '1970-01-01' + (c.hour / 24)::integer),
+        0)
     GROUP BY c.room_id
 """
 
