@@ -170,22 +170,27 @@ def test_event_before_awareness_and_malformed_detail_are_refused(db: Conn) -> No
         )
 
 
-def test_case_events_cannot_be_changed_or_deleted(db: Conn) -> None:
+def test_case_events_cannot_be_changed_or_deleted(own_db: Conn) -> None:
     """The database refuses UPDATE and DELETE on case events: they are evidence."""
-    uprn = add_home(db)
+    uprn = add_home(own_db)
     case = open_case(
-        db, uprn=uprn, borough_code=BOROUGH, hazard="emergency", aware_at=AWARE, opened_by=OFFICER
+        own_db,
+        uprn=uprn,
+        borough_code=BOROUGH,
+        hazard="emergency",
+        aware_at=AWARE,
+        opened_by=OFFICER,
     )
     event = record_event(
-        db, case_id=case.case_id, kind="note", occurred_at=AWARE, recorded_by=OFFICER
+        own_db, case_id=case.case_id, kind="note", occurred_at=AWARE, recorded_by=OFFICER
     )
-    db.commit()
+    own_db.commit()
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        db.execute("UPDATE case_events SET note = 'x' WHERE event_id = %s", (event.event_id,))
-    db.rollback()
+        own_db.execute("UPDATE case_events SET note = 'x' WHERE event_id = %s", (event.event_id,))
+    own_db.rollback()
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        db.execute("DELETE FROM case_events WHERE event_id = %s", (event.event_id,))
-    db.rollback()
+        own_db.execute("DELETE FROM case_events WHERE event_id = %s", (event.event_id,))
+    own_db.rollback()
 
 
 def test_red_alert_opens_a_case_only_where_the_borough_asked_for_it(db: Conn) -> None:

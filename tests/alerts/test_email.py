@@ -54,17 +54,17 @@ def _settings(url: str, sink: MailSink, **overrides: Any) -> NotifierSettings:
 
 
 def test_officer_is_emailed_a_red_alert_but_not_an_amber_one_below_threshold(
-    db: Conn, sender: Conn, sink: MailSink, fresh_database_url: str
+    own_db: Conn, sender: Conn, sink: MailSink, fresh_database_url: str
 ) -> None:
     """An officer with a red threshold gets the red alert, with a link, and no amber one."""
     add_officer_recipient(
-        db, borough_code=BOROUGH, email=OFFICER, actor="admin", min_severity="red"
+        own_db, borough_code=BOROUGH, email=OFFICER, actor="admin", min_severity="red"
     )
-    red, amber = add_home(db), add_home(db)
-    add_assessment(db, uprn=red, assessed_at=NOW, band="red")
-    add_assessment(db, uprn=amber, assessed_at=NOW, band="amber")
-    evaluate_alerts(db, now=NOW)
-    db.commit()
+    red, amber = add_home(own_db), add_home(own_db)
+    add_assessment(own_db, uprn=red, assessed_at=NOW, band="red")
+    add_assessment(own_db, uprn=amber, assessed_at=NOW, band="amber")
+    evaluate_alerts(own_db, now=NOW)
+    own_db.commit()
     assert deliver_due(sender, _settings(fresh_database_url, sink)).delivered == 1
     [message] = sink.arrivals
     assert message["To"] == OFFICER
@@ -76,44 +76,44 @@ def test_officer_is_emailed_a_red_alert_but_not_an_amber_one_below_threshold(
 
 
 def test_without_an_smtp_host_emails_wait_in_the_outbox(
-    db: Conn, sender: Conn, fresh_database_url: str
+    own_db: Conn, sender: Conn, fresh_database_url: str
 ) -> None:
     """No SMTP configured: nothing is attempted, nothing is lost."""
-    add_officer_recipient(db, borough_code=BOROUGH, email=OFFICER, actor="admin")
-    uprn = add_home(db)
-    add_assessment(db, uprn=uprn, assessed_at=NOW, band="red")
-    evaluate_alerts(db, now=NOW)
-    db.commit()
+    add_officer_recipient(own_db, borough_code=BOROUGH, email=OFFICER, actor="admin")
+    uprn = add_home(own_db)
+    add_assessment(own_db, uprn=uprn, assessed_at=NOW, band="red")
+    evaluate_alerts(own_db, now=NOW)
+    own_db.commit()
     settings = NotifierSettings(database_url=fresh_database_url)
     assert deliver_due(sender, settings).attempted == 0
-    assert db.execute(
+    assert own_db.execute(
         "SELECT status, attempts FROM notification_outbox WHERE channel = 'email'"
     ).fetchone() == ("pending", 0)
 
 
 def test_daily_digest_is_queued_once_per_officer_per_day_after_the_digest_hour(
-    db: Conn, sender: Conn, sink: MailSink, fresh_database_url: str
+    own_db: Conn, sender: Conn, sink: MailSink, fresh_database_url: str
 ) -> None:
     """Before 07:00 London nothing; after, one digest listing the day's alerts and deadlines."""
     add_officer_recipient(
-        db, borough_code=BOROUGH, email=OFFICER, actor="admin", delivery="daily_digest"
+        own_db, borough_code=BOROUGH, email=OFFICER, actor="admin", delivery="daily_digest"
     )
-    uprn = add_home(db)
-    add_assessment(db, uprn=uprn, assessed_at=NOW, band="red")
-    evaluate_alerts(db, now=NOW)
+    uprn = add_home(own_db)
+    add_assessment(own_db, uprn=uprn, assessed_at=NOW, band="red")
+    evaluate_alerts(own_db, now=NOW)
     open_case(
-        db,
+        own_db,
         uprn=uprn,
         borough_code=BOROUGH,
         hazard="significant",
         aware_at=NOW - timedelta(days=30),
         opened_by=OFFICER,
     )
-    assert enqueue_digests(db, now=NOW, digest_hour=7) == 0  # 06:00 GMT
+    assert enqueue_digests(own_db, now=NOW, digest_hour=7) == 0  # 06:00 GMT
     at_eight = NOW + timedelta(hours=2)
-    assert enqueue_digests(db, now=at_eight, digest_hour=7) == 1
-    assert enqueue_digests(db, now=at_eight + timedelta(hours=3), digest_hour=7) == 0
-    db.commit()
+    assert enqueue_digests(own_db, now=at_eight, digest_hour=7) == 1
+    assert enqueue_digests(own_db, now=at_eight + timedelta(hours=3), digest_hour=7) == 0
+    own_db.commit()
     assert deliver_due(sender, _settings(fresh_database_url, sink)).delivered == 1
     [digest] = sink.arrivals
     assert "1 new alerts, 1 deadlines" in str(digest["Subject"])
@@ -141,15 +141,15 @@ def test_missed_deadline_is_announced_once(db: Conn) -> None:
 
 @pytest.mark.slow
 def test_email_is_delivered_once_across_a_sender_crash_between_send_and_mark(
-    db: Conn, sink: MailSink, fresh_database_url: str
+    own_db: Conn, sink: MailSink, fresh_database_url: str
 ) -> None:
     """The SMTP server accepts the message while the notifier is killed; the next notifier
     resends it with the same Message-ID, which the receiving side recognises."""
-    add_officer_recipient(db, borough_code=BOROUGH, email=OFFICER, actor="admin")
-    uprn = add_home(db)
-    add_assessment(db, uprn=uprn, assessed_at=NOW, band="red")
-    evaluate_alerts(db, now=NOW)
-    db.commit()
+    add_officer_recipient(own_db, borough_code=BOROUGH, email=OFFICER, actor="admin")
+    uprn = add_home(own_db)
+    add_assessment(own_db, uprn=uprn, assessed_at=NOW, band="red")
+    evaluate_alerts(own_db, now=NOW)
+    own_db.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
     env.update(
         DAMP_DATABASE_URL=fresh_database_url,
@@ -168,14 +168,14 @@ def test_email_is_delivered_once_across_a_sender_crash_between_send_and_mark(
     first = subprocess.Popen([sys.executable, "-c", code], env=env)
     sink.on_arrival = lambda count: os.kill(first.pid, signal.SIGKILL) if count == 1 else None
     assert first.wait(timeout=30) == -signal.SIGKILL
-    assert db.execute("SELECT status FROM notification_outbox").fetchone() == ("pending",)
-    db.commit()
+    assert own_db.execute("SELECT status FROM notification_outbox").fetchone() == ("pending",)
+    own_db.commit()
 
     second = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         deadline = time.monotonic() + 30
-        while db.execute("SELECT status FROM notification_outbox").fetchone() != ("delivered",):
-            db.commit()
+        while own_db.execute("SELECT status FROM notification_outbox").fetchone() != ("delivered",):
+            own_db.commit()
             assert time.monotonic() < deadline, "the second notifier never delivered"
             time.sleep(0.05)
     finally:

@@ -78,7 +78,7 @@ def _warm_days(conn: Conn, sensor_ids: list[str], start: datetime, end: datetime
             )
 
 
-def test_simulated_fleet_raises_each_episode_once_and_clears_recovered_homes(db: Conn) -> None:
+def test_simulated_fleet_raises_each_episode_once_and_clears_recovered_homes(own_db: Conn) -> None:
     """Scoring runs every two days then the rules: no subject ever has a second alert raised
     without the first being cleared, re-running changes nothing, and a home warmed up clears."""
     dataset = generate_dataset(
@@ -93,18 +93,18 @@ def test_simulated_fleet_raises_each_episode_once_and_clears_recovered_homes(db:
             fault_fraction=0.1,
         )
     )
-    _load(db, dataset)
+    _load(own_db, dataset)
     for day in range(21, 36, 2):
         now = dataset.start_at + timedelta(days=day)
-        score_homes(db, now=now)
-        db.commit()
-        evaluate_alerts(db, now=now)
-        db.commit()
-        again = evaluate_alerts(db, now=now)
+        score_homes(own_db, now=now)
+        own_db.commit()
+        evaluate_alerts(own_db, now=now)
+        own_db.commit()
+        again = evaluate_alerts(own_db, now=now)
         assert (again.raised, again.escalated, again.cleared) == ({}, {}, {})
 
     history: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for entry in list_audit(db, subject_type="alert", limit=10_000):
+    for entry in list_audit(own_db, subject_type="alert", limit=10_000):
         subject = f"{entry.detail['uprn']}/{entry.detail['sensor_id']}"
         if entry.action in ("alert.raised", "alert.cleared"):
             history[(entry.detail["kind"], subject)].append(entry.action)
@@ -114,7 +114,7 @@ def test_simulated_fleet_raises_each_episode_once_and_clears_recovered_homes(db:
         assert all(a != b for a, b in itertools.pairwise(actions))
         assert actions[0] == "alert.raised"
 
-    alerts = list_alerts(db, borough=None, include_cleared=True, limit=1000)
+    alerts = list_alerts(own_db, borough=None, include_cleared=True, limit=1000)
     damp = [a for a in alerts if a.kind == "damp_mould"]
     assert damp, "no home of a mould-prone fleet reached amber"
     assert all(a.evidence["band"] in ("amber", "red") for a in damp)
@@ -122,18 +122,18 @@ def test_simulated_fleet_raises_each_episode_once_and_clears_recovered_homes(db:
     cold = next(a for a in alerts if a.kind == "cold_home" and a.status == "open")
     sensors = [
         str(row[0])
-        for row in db.execute(
+        for row in own_db.execute(
             "SELECT p.sensor_id FROM sensor_placements p JOIN rooms r USING (room_id) "
             "WHERE r.uprn = %s",
             (cold.uprn,),
         ).fetchall()
     ]
-    _warm_days(db, sensors, END, END + timedelta(days=2))
-    score_homes(db, now=END + timedelta(days=2))
-    evaluate_alerts(db, now=END + timedelta(days=2))
-    db.commit()
+    _warm_days(own_db, sensors, END, END + timedelta(days=2))
+    score_homes(own_db, now=END + timedelta(days=2))
+    evaluate_alerts(own_db, now=END + timedelta(days=2))
+    own_db.commit()
     [recovered] = list_alerts(
-        db, borough=None, uprn=cold.uprn, kind="cold_home", include_cleared=True
+        own_db, borough=None, uprn=cold.uprn, kind="cold_home", include_cleared=True
     )
     assert recovered.status == "cleared"
     assert recovered.clear_reason is not None

@@ -112,21 +112,21 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.mark.postgres
 def test_webhook_to_a_loopback_receiver_is_refused_logged_and_dead_lettered(
-    db: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """Without the setting, the loopback receiver gets nothing; one attempt, logged, dead."""
     add_webhook_subscription(
-        db, borough_code=BOROUGH, url=receiver.url, created_by="admin", secret=SECRET
+        own_db, borough_code=BOROUGH, url=receiver.url, created_by="admin", secret=SECRET
     )
     publish(
-        db,
+        own_db,
         event_id="case.opened:1",
         event_type="case.opened",
         borough_code=BOROUGH,
         occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
         data={"case_id": 1},
     )
-    db.commit()
+    own_db.commit()
     settings = NotifierSettings(database_url=fresh_database_url, notify_retry_base_s=0.01)
     assert settings.notify_allow_private_webhooks is False
     with psycopg.connect(fresh_database_url, autocommit=True) as sender:
@@ -135,10 +135,12 @@ def test_webhook_to_a_loopback_receiver_is_refused_logged_and_dead_lettered(
         again = deliver_due(sender, settings)
     assert (report.dead, again.attempted) == (1, 0)
     assert receiver.arrivals == []
-    row = db.execute("SELECT notification_id, status, attempts FROM notification_outbox").fetchone()
+    row = own_db.execute(
+        "SELECT notification_id, status, attempts FROM notification_outbox"
+    ).fetchone()
     assert row is not None
     assert row[1:] == ("dead", 1)
-    [delivery] = list_deliveries(db, notification_id=row[0])
+    [delivery] = list_deliveries(own_db, notification_id=row[0])
     assert (delivery.outcome, delivery.http_status) == ("dead", None)
     assert delivery.error is not None
     assert delivery.error.startswith("refused: 127.0.0.1 resolves to 127.0.0.1, a loopback")

@@ -104,10 +104,10 @@ def _status(db: Conn, notification_id: int) -> tuple[str, int]:
 
 
 def test_alert_webhook_arrives_signed_with_its_event_and_delivery_id(
-    db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """The receiver gets the documented envelope, and its signature verifies with the secret."""
-    notification_id = _raise_alert(db, receiver)
+    notification_id = _raise_alert(own_db, receiver)
     report = deliver_due(sender, _settings(fresh_database_url))
     assert report.delivered == 1
     [arrival] = receiver.arrivals
@@ -117,22 +117,22 @@ def test_alert_webhook_arrives_signed_with_its_event_and_delivery_id(
     assert body["data"]["kind"] == "damp_mould"
     assert arrival.headers["Dampwatch-Event"] == "alert.raised"
     assert arrival.headers["Dampwatch-Delivery"] == f"{body['id']}/webhook/1"
-    assert _status(db, notification_id) == ("delivered", 1)
+    assert _status(own_db, notification_id) == ("delivered", 1)
 
 
 def test_receiver_failing_five_times_then_succeeding_gets_the_message_once(
-    db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """Five 500s are retried with backoff; the sixth attempt lands; it is processed once."""
     receiver.fail_first = 5
-    notification_id = _raise_alert(db, receiver)
-    _deliver_until(sender, db, notification_id, "delivered", _settings(fresh_database_url))
-    assert _status(db, notification_id) == ("delivered", 6)
+    notification_id = _raise_alert(own_db, receiver)
+    _deliver_until(sender, own_db, notification_id, "delivered", _settings(fresh_database_url))
+    assert _status(own_db, notification_id) == ("delivered", 6)
     assert len(receiver.arrivals) == 6
     assert len(receiver.processed) == 1
     outcomes = [
         (d.attempt, d.outcome, d.http_status)
-        for d in list_deliveries(db, notification_id=notification_id)
+        for d in list_deliveries(own_db, notification_id=notification_id)
     ]
     assert outcomes == [(n, "failed", 500) for n in range(1, 6)] + [(6, "delivered", 200)]
     keys = {a.headers["Dampwatch-Delivery"] for a in receiver.arrivals}
@@ -140,15 +140,15 @@ def test_receiver_failing_five_times_then_succeeding_gets_the_message_once(
 
 
 def test_notification_is_dead_lettered_after_the_last_attempt(
-    db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """A receiver that never accepts gets max_attempts tries, then the row is dead."""
     receiver.fail_first = 1000
-    notification_id = _raise_alert(db, receiver)
+    notification_id = _raise_alert(own_db, receiver)
     settings = _settings(fresh_database_url, notify_max_attempts=3)
-    _deliver_until(sender, db, notification_id, "dead", settings)
-    assert _status(db, notification_id) == ("dead", 3)
-    assert [d.outcome for d in list_deliveries(db, notification_id=notification_id)] == [
+    _deliver_until(sender, own_db, notification_id, "dead", settings)
+    assert _status(own_db, notification_id) == ("dead", 3)
+    assert [d.outcome for d in list_deliveries(own_db, notification_id=notification_id)] == [
         "failed",
         "failed",
         "dead",
@@ -158,26 +158,26 @@ def test_notification_is_dead_lettered_after_the_last_attempt(
 
 
 def test_rows_a_slow_pass_cannot_reach_within_its_lease_are_given_back(
-    db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, sender: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """Past half the lease a pass stops sending; the rest are released, attempts uncounted."""
     receiver.on_arrival = lambda _count: time.sleep(0.6)
     add_webhook_subscription(
-        db, borough_code=BOROUGH, url=receiver.url, created_by="admin", secret=SECRET
+        own_db, borough_code=BOROUGH, url=receiver.url, created_by="admin", secret=SECRET
     )
     for n in range(3):
         publish(
-            db,
+            own_db,
             event_id=f"case.opened:{n}",
             event_type="case.opened",
             borough_code=BOROUGH,
             occurred_at=NOW,
             data={"case_id": n},
         )
-    db.commit()
+    own_db.commit()
     report = deliver_due(sender, _settings(fresh_database_url, notify_lease_s=1.0))
     assert report.delivered == 1
-    rows = db.execute(
+    rows = own_db.execute(
         "SELECT status, attempts, locked_until IS NULL FROM notification_outbox "
         "ORDER BY notification_id"
     ).fetchall()
@@ -222,11 +222,11 @@ def _notifier(url: str, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
 
 @pytest.mark.slow
 def test_webhook_is_processed_once_across_a_sender_crash_between_send_and_mark(
-    db: Conn, receiver: WebhookReceiver, fresh_database_url: str
+    own_db: Conn, receiver: WebhookReceiver, fresh_database_url: str
 ) -> None:
     """The first notifier is killed while its request is in flight; a second one resends the
     same delivery id after the lease, and the receiver processes the event exactly once."""
-    notification_id = _raise_alert(db, receiver)
+    notification_id = _raise_alert(own_db, receiver)
     first = _notifier(fresh_database_url, {})
 
     def kill_first_sender(count: int) -> None:
@@ -237,15 +237,15 @@ def test_webhook_is_processed_once_across_a_sender_crash_between_send_and_mark(
     receiver.on_arrival = kill_first_sender
     _until(lambda: first.poll() is not None, "the first notifier to die")
     assert first.returncode == -signal.SIGKILL
-    assert _status(db, notification_id) == ("pending", 1)  # sent, never marked
+    assert _status(own_db, notification_id) == ("pending", 1)  # sent, never marked
 
     second = _notifier(fresh_database_url, {})
     try:
-        _until(lambda: _status(db, notification_id)[0] == "delivered", "redelivery")
+        _until(lambda: _status(own_db, notification_id)[0] == "delivered", "redelivery")
     finally:
         second.terminate()
         second.wait()
     assert len(receiver.arrivals) == 2
     assert len({a.headers["Dampwatch-Delivery"] for a in receiver.arrivals}) == 1
     assert len(receiver.processed) == 1
-    assert _status(db, notification_id) == ("delivered", 2)
+    assert _status(own_db, notification_id) == ("delivered", 2)
