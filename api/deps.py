@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -148,8 +148,12 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def _requiring(roles: frozenset[Role], what: str) -> Callable[[Principal], Principal]:
-    def check(principal: CurrentPrincipal) -> Principal:
+# Checks that do no I/O are coroutines: FastAPI runs a plain function in a worker thread, a
+# hop that costs more than the check.
+def _requiring(
+    roles: frozenset[Role], what: str
+) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise ForbiddenError(f"the {principal.role} role may not {what}")
         return principal
@@ -166,7 +170,7 @@ SystemPrincipal = Annotated[
 ]
 
 
-def get_time_zone(
+async def get_time_zone(
     request: Request,
     tz: Annotated[
         str | None,

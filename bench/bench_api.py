@@ -19,6 +19,7 @@ upper bound.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -53,7 +54,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--homes", type=int, default=2000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--interval-min", type=int, default=30)
-    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument(
+        "--rates",
+        default="200",
+        help="Comma-separated request rates per second; the first is the target's (200).",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
     admin_url = os.environ.get(
@@ -95,14 +100,19 @@ def main(argv: list[str]) -> int:
                 f"/api/v1/homes/{rng.choice(uprns)}/readings/hourly?start={start}&end={end}"
             ),
         }
+        rates = [float(r) for r in args.rates.split(",")]
         results = {}
-        for scenario, path_of in scenarios.items():
-            runs = [_run(base, key, path_of, args.rate, args.seconds, seed) for seed in range(RUNS)]
+        for (scenario, path_of), rate in itertools.product(scenarios.items(), rates):
+            load_avg = os.getloadavg()[0]
+            runs = [_run(base, key, path_of, rate, args.seconds, seed) for seed in range(RUNS)]
             statuses: dict[str, int] = {}
             for run in runs:
                 for code, count in run["statuses"].items():
                     statuses[code] = statuses.get(code, 0) + count
-            results[scenario] = {
+            results[f"{scenario}@{rate:g}/s"] = {
+                "scenario": scenario,
+                "rate_per_s": rate,
+                "load_avg_1m_before": load_avg,
                 "p50_ms": statistics.median(r["p50_ms"] for r in runs),
                 "p99_ms": statistics.median(r["p99_ms"] for r in runs),
                 "bytes": statistics.median(r["bytes"] for r in runs),
@@ -115,13 +125,14 @@ def main(argv: list[str]) -> int:
         server.terminate()
         server.wait(timeout=15)
     print(
-        f"\n{'scenario':28} {'rate/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'target p99':>11} {'kB':>7} {'errors':>7}"
+        f"\n{'scenario':34} {'sent/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'target p99':>11} {'kB':>7} {'errors':>7} {'load':>5}"
     )
-    for scenario, r in results.items():
+    for name, r in results.items():
         print(
-            f"{scenario:28} {r['achieved_rate']:8.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
-            f"{'< 100':>11} {r['bytes'] / 1000:7.1f} {r['errors']:7d}  {r['statuses']}"
+            f"{name:34} {r['achieved_rate']:7.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{'< 100':>11} {r['bytes'] / 1000:7.1f} {r['errors']:7d} "
+            f"{r['load_avg_1m_before']:5.1f}  {r['statuses']}"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
@@ -132,7 +143,7 @@ def main(argv: list[str]) -> int:
                 "interval_min": args.interval_min,
                 "readings": rows,
                 "rollup_refresh_s": rollup_s,
-                "rate_per_s": args.rate,
+                "rates_per_s": rates,
                 "seconds": args.seconds,
                 "runs": RUNS,
                 "target_p99_ms": 100,
@@ -185,13 +196,14 @@ def _run(
         list(pool.map(send, range(total)))
     elapsed = time.perf_counter() - t0
     ordered = np.sort(np.array(latencies))
+    served = [size for size, status in zip(sizes, statuses, strict=True) if status == "200"]
     counts: dict[str, int] = {}
     for status in statuses:
         counts[status] = counts.get(status, 0) + 1
     return {
         "p50_ms": float(np.percentile(ordered, 50)),
         "p99_ms": float(np.percentile(ordered, 99)),
-        "bytes": float(np.median(sizes)),
+        "bytes": float(np.median(served)) if served else 0.0,
         "errors": total - counts.get("200", 0),
         "statuses": counts,
         "achieved_rate": total / elapsed,

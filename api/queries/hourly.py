@@ -16,6 +16,7 @@ temperature factor f.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -343,24 +344,37 @@ def whole_hour_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
     """
     first_day = int(start.timestamp()) // DAY_S
     last_day = int(end.timestamp()) // DAY_S
-    for day in range(first_day, last_day + 1):
-        for second in (day * DAY_S, day * DAY_S + DAY_S - 1):
-            offset = datetime.fromtimestamp(second, zone).utcoffset()
-            if offset is None or offset.total_seconds() % HOUR_S:
-                return False
-    return True
+    return all(
+        offset % HOUR_S == 0
+        for day in range(first_day, last_day + 1)
+        for offset in _day_offsets(zone, day)
+    )
 
 
 def iso_times(epochs_s: FloatArray, zone: ZoneInfo) -> list[str]:
-    """RFC 3339 times in `zone`, vectorised: offsets are looked up once per day, and per
-    instant only on the days they change."""
-    if not len(epochs_s):
-        return []
+    """RFC 3339 times in `zone`. An axis of evenly spaced times (the usual page) is formatted
+    once per zone and span and then reused; others are formatted vectorised."""
     seconds = epochs_s.astype(np.int64)
+    if len(seconds) > 1:
+        steps = np.diff(seconds)
+        if (steps == steps[0]).all():
+            return list(_even_axis(zone, int(seconds[0]), int(steps[0]), len(seconds)))
+    return _format(seconds, zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _even_axis(zone: ZoneInfo, first_s: int, step_s: int, count: int) -> tuple[str, ...]:
+    return tuple(_format(first_s + np.arange(count, dtype=np.int64) * step_s, zone))
+
+
+def _format(seconds: npt.NDArray[np.int64], zone: ZoneInfo) -> list[str]:
+    """Offsets are looked up once per day, and per instant only on days they change."""
+    if not len(seconds):
+        return []
     days, day_of = np.unique(seconds // DAY_S, return_inverse=True)
     offsets = np.empty(len(seconds), dtype=np.int64)
     for index, day in enumerate(days.tolist()):
-        first, last = _offset_s(day * DAY_S, zone), _offset_s(day * DAY_S + DAY_S - 1, zone)
+        first, last = _day_offsets(zone, day)
         members = day_of == index
         if first == last:
             offsets[members] = first
@@ -371,6 +385,13 @@ def iso_times(epochs_s: FloatArray, zone: ZoneInfo) -> list[str]:
     suffixes = np.array([_suffix(o) for o in distinct.tolist()])[offset_of]
     result: list[str] = np.char.add(local, suffixes).tolist()
     return result
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_offsets(zone: ZoneInfo, day: int) -> tuple[int, int]:
+    """The zone's UTC offset at the first and the last second of a UTC day (zone rules of a
+    past or future day do not change while the process runs)."""
+    return _offset_s(day * DAY_S, zone), _offset_s(day * DAY_S + DAY_S - 1, zone)
 
 
 def _offset_s(second: int, zone: ZoneInfo) -> int:

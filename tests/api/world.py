@@ -50,9 +50,11 @@ class World:
     unplaced_sensor_id: str
 
 
-def seed_world(conn: psycopg.Connection[Any], *, uprn_base: int) -> World:
-    """Create the estate and its callers; commits."""
-    now = datetime.now(UTC).replace(microsecond=0)
+def seed_world(
+    conn: psycopg.Connection[Any], *, uprn_base: int, now: datetime | None = None
+) -> World:
+    """Create the estate and its callers as of `now` (default: now); commits."""
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     rng = random.Random(uprn_base)
     a = _seed_borough(conn, BOROUGH_A, uprn_base, now, rng)
     b = _seed_borough(conn, BOROUGH_B, uprn_base + 100, now, rng)
