@@ -130,7 +130,8 @@ def densify_assessments(conn: Conn, *, end_at: datetime, per_day: int, days: int
     step = timedelta(days=1) / per_day
     cur = conn.execute(DENSIFY_HOME_ASSESSMENTS, {"step": step, "from": end_at - days * ONE_DAY})
     conn.commit()
-    _analyze(conn)
+    if cur.rowcount:
+        _analyze(conn)
     return cur.rowcount
 
 
