@@ -215,6 +215,11 @@ def run_notifier(settings: NotifierSettings, *, stop: threading.Event) -> None:
     url = settings.require_database_url()
     if not settings.smtp_host:
         logger.warning("DAMP_SMTP_HOST is not set: e-mails stay queued, webhooks are sent")
+    if settings.notify_allow_private_webhooks:
+        logger.warning(
+            "DAMP_NOTIFY_ALLOW_PRIVATE_WEBHOOKS is on: webhooks may reach loopback and private "
+            "addresses"
+        )
     next_scan = 0.0
     while not stop.is_set():
         try:
