@@ -76,7 +76,10 @@ def resolve_destination(url: str, *, allow_private: bool) -> Destination:
     Raises RefusedDestinationError for a URL that can never be delivered to, and lets
     `socket.gaierror` (an OSError) through when the name does not resolve now.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:  # "Invalid IPv6 URL"
+        raise RefusedDestinationError(f"not a URL: {err}") from err
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise RefusedDestinationError(f"{scheme or 'no'} scheme: only http and https are sent")
@@ -93,7 +96,10 @@ def resolve_destination(url: str, *, allow_private: bool) -> Destination:
     if parts.query:
         target = f"{target}?{parts.query}"
 
-    resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as err:  # a label the IDNA codec cannot encode: empty or too long
+        raise RefusedDestinationError(f"{host} is not a valid host name") from err
     addresses = list(dict.fromkeys(str(info[4][0]) for info in resolved))
     if not allow_private:
         for text in addresses:

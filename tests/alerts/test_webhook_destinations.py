@@ -76,10 +76,19 @@ def test_allowing_private_webhooks_resolves_a_loopback_destination() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://93.184.215.14/hooks", "http://user:pw@93.184.215.14/hooks", "http:///hooks"]
+    "url",
+    [
+        "ftp://93.184.215.14/hooks",
+        "http://user:pw@93.184.215.14/hooks",
+        "http:///hooks",
+        "http://[::1/hooks",
+        "http://hooks..example/hooks",
+        "http://93.184.215.14:99999/hooks",
+    ],
 )
 def test_urls_that_can_never_be_sent_to_are_refused(url: str) -> None:
-    """Another scheme, credentials in the URL, or no host: refused, whatever the setting."""
+    """Another scheme, credentials, no host, a malformed host or port: refused, whatever the
+    setting, so the notifier dead-letters them instead of failing its pass."""
     with pytest.raises(RefusedDestinationError):
         resolve_destination(url, allow_private=True)
 
