@@ -50,6 +50,12 @@ Lists are paged with `cursor` / `next_cursor`. Errors have one shape:
 """
 
 
+def create_app_from_environment() -> FastAPI:
+    """For servers that start the app by name in each worker process
+    (`uvicorn --factory api.app:create_app_from_environment --workers N`): reads DAMP_*."""
+    return create_app(ApiSettings.load())
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     """Build the app; its connection pool opens when it starts serving and closes when it stops."""
     web_root = resources.files("api") / "web"

@@ -12,6 +12,13 @@ class ApiSettings(DatabaseSettings):
 
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the API (uvicorn workers). Each has its own pool of "
+        "DAMP_POOL_MAX_SIZE connections and its own rate limiter.",
+    )
     session_cookie_name: str = Field(
         default="dw_session", description="Name of the officers' session cookie."
     )

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from alerts.audit import list_audit
 from alerts.export import COLUMNS
-from api.app import create_app
+from api.app import create_app, create_app_from_environment
 from tests.api.world import BOROUGH_A, World, api_settings, bearer
 
 pytestmark = pytest.mark.postgres
@@ -165,3 +165,14 @@ def test_requests_of_one_key_never_queue_on_its_last_used_row(
         worker.join()
     assert finished, "the request waited for the key's row lock"
     assert answers == [200]
+
+
+def test_app_factory_for_worker_processes_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, api_database_url: str
+) -> None:
+    """Each uvicorn worker builds its app from DAMP_* (DAMP_API_WORKERS > 1)."""
+    monkeypatch.setenv("DAMP_DATABASE_URL", api_database_url)
+    monkeypatch.setenv("DAMP_POOL_WAIT_S", "0.5")
+    settings = create_app_from_environment().state.runtime.settings
+    assert settings.pool_wait_s == 0.5
+    assert settings.require_database_url() == api_database_url
