@@ -11,9 +11,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from ingest.service import run_ingest
@@ -199,3 +201,20 @@ class IngestProcess:
                 self.process.wait()
         self._reader.join(10)
         return self.process.returncode
+
+
+@contextlib.contextmanager
+def tiny_filesystem(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `path`, to fill up; skips the test where mount is denied."""
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)

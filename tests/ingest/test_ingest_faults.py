@@ -25,6 +25,7 @@ from tests.ingest.harness import (
     native_stream,
     running_ingest,
     stored_exactly_once,
+    tiny_filesystem,
     wait_until,
     with_prefix,
 )
@@ -265,3 +266,40 @@ def test_messages_beyond_max_queued_messages_are_dropped_by_the_broker(
         broker.stop()
     assert stored == 1000
     assert "Outgoing messages are being dropped" in broker.log()
+
+
+def test_full_spool_disk_keeps_messages_unacked_until_the_database_returns(
+    private_broker: PrivateMosquitto,
+    ingest_settings: SettingsFactory,
+    fresh_database_url: str,
+    db_proxy: tuple[CuttableProxy, str],
+    topic_prefix: str,
+    sensor_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """No database and a full spool disk: nothing is acked or lost; all is stored afterwards."""
+    proxy, url = db_proxy
+    count = 3000
+    with tiny_filesystem(tmp_path / "small", "64k") as small:
+        settings = ingest_settings(
+            database_url=url,
+            mqtt_url=private_broker.url,
+            mqtt_protocol="5",
+            ingest_spool_dir=small / "spool",
+            ingest_batch_size=200,
+        )
+        errors_before = metrics.SPOOL_ERRORS._value.get()
+        proxy.cut()
+        with running_ingest(settings):
+            published = RawPublisher(
+                "127.0.0.1", private_broker.port, client_id=f"full-{uuid.uuid4().hex[:8]}"
+            ).publish_all(with_prefix(topic_prefix, native_stream(sensor_prefix, count)))
+            wait_until(lambda: metrics.SPOOL_ERRORS._value.get() > errors_before, timeout_s=20)
+            assert count_readings(fresh_database_url, sensor_prefix) == 0
+            proxy.restore()
+            wait_until(
+                lambda: count_readings(fresh_database_url, sensor_prefix) >= count, timeout_s=30
+            )
+            wait_until(lambda: not list((small / "spool").glob("*.spool")), timeout_s=10)
+    assert published.acked == count
+    assert stored_exactly_once(fresh_database_url, sensor_prefix, count) == (count, count)

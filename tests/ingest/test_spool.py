@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ from ingest.batch import Inbound
 from ingest.decoders import DEFAULT_LIMITS, DEFAULT_ROUTER
 from ingest.pipeline import BatchWriter, WriterConfig
 from ingest.spool import Spool, SpoolCorruptError, SpoolLockedError
-from tests.ingest.harness import wait_until
+from tests.ingest.harness import tiny_filesystem, wait_until
 
 
 def messages(tag: str, count: int) -> list[Inbound]:
@@ -95,22 +93,6 @@ def test_a_second_process_cannot_share_a_spool(spool: Spool) -> None:
     """Sequence numbers assume one owner: a second opener is refused, loudly."""
     with pytest.raises(SpoolLockedError):
         Spool(spool.directory)
-
-
-@contextlib.contextmanager
-def tiny_filesystem(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", str(path)], check=False)
 
 
 def test_full_disk_raises_and_leaves_no_partial_batch(tmp_path: Path) -> None:
