@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["simulator", "ingest", "scoring", "api"]
+BENCHMARKS = ["simulator", "ingest", "scoring", "alerts", "api"]
 
 
 def main(argv: list[str]) -> int:
