@@ -217,4 +217,5 @@ def tiny_filesystem(path: Path, size: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        subprocess.run(["umount", str(path)], check=False)
+        # Lazily: a file still open in it (a failed test's spool) must not keep it mounted.
+        subprocess.run(["umount", "-l", str(path)], check=False)
