@@ -18,9 +18,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 import platformdirs
@@ -30,7 +33,7 @@ from dampsim.estate import iter_homes
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from dampwatch.embedded import EmbeddedBroker, start_postgres
+from dampwatch.embedded import EmbeddedBroker, free_port, start_postgres
 from store.migrate import migrate
 from store.provision import load_provisioning
 from store.settings import DatabaseSettings, MqttSettings
@@ -41,6 +44,9 @@ DEMO_DATABASE = "dampwatch"
 SCORE_EVERY_S = 20.0
 STATUS_EVERY_S = 30.0
 CHILD_STOP_TIMEOUT_S = 15.0
+INGEST_READY_TIMEOUT_S = 60.0
+API_READY_TIMEOUT_S = 60.0
+INGEST_SUBSCRIBED_LINE = "dampwatch_ingest_subscribed 1.0"
 # More homes heading for mould than an estate would have (a few percent), so that every
 # borough's officer has something to look at in a 200-home demo.
 DEMO_MOULD_FRACTION = 0.12
@@ -155,6 +161,7 @@ def run_demo(options: DemoOptions, *, stop: threading.Event) -> None:
             history_days = _history_to_send(conn, options.history_days)
             credentials = ensure_demo_credentials(conn, borough_code=_borough_to_show(sim_options))
 
+        ingest_metrics_port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAMP_")}
         env.update(
             DAMP_DATABASE_URL=database_url,
@@ -162,12 +169,18 @@ def run_demo(options: DemoOptions, *, stop: threading.Event) -> None:
             DAMP_MQTT_PROTOCOL=protocol,
             DAMP_MQTT_TOPIC_PREFIX=mqtt_settings.mqtt_topic_prefix,
             DAMP_API_PORT=str(options.port),
+            DAMP_INGEST_CLIENT_ID="dampwatch-demo-ingest",
+            DAMP_INGEST_METRICS_PORT=str(ingest_metrics_port),
             DAMP_LOG_LEVEL="INFO" if options.verbose else "WARNING",
         )
         children = Children(env)
         try:
             children.start("ingest", "ingest")
+            # A broker keeps nothing for a subscriber it has not met yet: the fleet starts only
+            # once ingest has subscribed, or the first weeks of history would go nowhere.
+            _wait_until_subscribed(ingest_metrics_port, children, stop)
             children.start("api", "api")
+            _wait_for_api(options.port, children, stop)
             children.start("score", "score", "--every", str(SCORE_EVERY_S))
             children.start(
                 "simulate",
@@ -231,6 +244,40 @@ def _print_banner(port: int, email: str, password: str, api_key: str) -> None:
         "within a few minutes. Press Ctrl-C to stop.\n",
         flush=True,
     )
+
+
+def _wait_until_subscribed(metrics_port: int, children: Children, stop: threading.Event) -> None:
+    """Poll ingest's /metrics until it reports its subscriptions accepted."""
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    deadline = time.monotonic() + INGEST_READY_TIMEOUT_S
+    while time.monotonic() < deadline and not stop.is_set():
+        if children.exited():
+            raise SystemExit("ingest exited before it subscribed; see its log above")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if INGEST_SUBSCRIBED_LINE in response.read().decode():
+                    return
+        except OSError:
+            pass  # not listening yet
+        stop.wait(0.2)
+    raise SystemExit(f"ingest did not subscribe within {INGEST_READY_TIMEOUT_S:.0f} s")
+
+
+def _wait_for_api(port: int, children: Children, stop: threading.Event) -> None:
+    """Wait until the web page answers, so the address in the banner works when printed."""
+    url = f"http://127.0.0.1:{port}/healthz"
+    deadline = time.monotonic() + API_READY_TIMEOUT_S
+    while time.monotonic() < deadline and not stop.is_set():
+        if children.exited():
+            raise SystemExit("a part of the demo exited while starting; see its log above")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == HTTPStatus.OK:
+                    return
+        except OSError:
+            pass  # not listening yet
+        stop.wait(0.2)
+    raise SystemExit(f"the API did not answer on port {port} within {API_READY_TIMEOUT_S:.0f} s")
 
 
 def _watch(children: Children, database_url: str, stop: threading.Event) -> None:

@@ -65,4 +65,8 @@ SPOOL_ERRORS = Counter(
     "Failed spool writes (disk full, ...): the batch stays unacked and is retried.",
 )
 BROKER_CONNECTED = Gauge("dampwatch_ingest_broker_connected", "1 while connected to the broker.")
+SUBSCRIBED = Gauge(
+    "dampwatch_ingest_subscribed",
+    "1 while the broker has accepted every subscription: from then on nothing published is missed.",
+)
 DATABASE_UP = Gauge("dampwatch_ingest_database_up", "1 while the database accepts writes.")

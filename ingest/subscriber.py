@@ -194,6 +194,7 @@ class Subscriber:
         if failed:
             logger.error("broker refused subscriptions: %s", ", ".join(failed))
         self._subscribed = not failed
+        metrics.SUBSCRIBED.set(1 if self._subscribed else 0)
         if self._subscribed:
             logger.info("subscribed")
             if self._on_subscribed is not None:
@@ -208,6 +209,7 @@ class Subscriber:
         properties: Properties | None,
     ) -> None:
         metrics.BROKER_CONNECTED.set(0)
+        metrics.SUBSCRIBED.set(0)
         self._subscribed = False
         if reason_code.is_failure:
             logger.warning("disconnected from broker: %s", reason_code)
