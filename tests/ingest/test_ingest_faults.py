@@ -193,7 +193,7 @@ def test_database_unreachable_for_a_while_spools_then_replays_in_order(
                 lambda: count_readings(fresh_database_url, sensor_prefix) >= 2000, timeout_s=30
             )
             proxy.cut()
-            time.sleep(15.0)
+            time.sleep(OUTAGE_S)
             during = count_readings(fresh_database_url, sensor_prefix)
             spool_files = len(list(spool_dir.glob("*.spool")))
             proxy.restore()
