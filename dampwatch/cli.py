@@ -155,8 +155,22 @@ def api() -> None:
 
     settings = ApiSettings.load()
     _require(settings.database_url, "DAMP_DATABASE_URL")
+    if settings.api_workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+        return
+    # Each worker process builds its own app (and pool) from the same environment; their login
+    # forms must agree on the CSRF signing key, so a shared one is required.
+    _require(settings.secret_key, "DAMP_SECRET_KEY (needed with DAMP_API_WORKERS > 1)")
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app_from_environment",
+        factory=True,
+        workers=settings.api_workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
