@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alerts import cases as case_store
-from alerts.case_records import Case
+from alerts.case_records import Case, CaseSource, EventKind, Hazard
 from alerts.tenant_summary import draft_tenant_summary
 from api import access
 from api.deps import Actor, DbConn, HomeReader
@@ -28,25 +28,8 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: ERROR_RESPONSES[404] | {"description": "The case is closed, or the alert has a case."}
 }
 SELECT_CASE_BOROUGH = "SELECT borough_code FROM cases WHERE case_id = %s"
-Hazard = Literal["emergency", "significant"]
-Source = Literal["environmental_sensor", "tenant_report", "staff_report", "routine_check"]
-EventKind = Literal[
-    "investigation_booked",
-    "investigation_completed",
-    "summary_sent",
-    "safety_work_started",
-    "safety_work_completed",
-    "further_works_scheduled",
-    "further_works_started",
-    "further_works_completed",
-    "no_access",
-    "access_agreed",
-    "tenant_declined",
-    "decanted",
-    "hazard_escalated",
-    "note",
-    "case_closed",
-]
+# The API speaks the case vocabulary of alerts.case_records, so the two never drift apart.
+Source = CaseSource
 
 
 class CaseIn(BaseModel):
