@@ -8,7 +8,7 @@ small insert per request; a list records the borough it was drawn from, not each
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
@@ -18,56 +18,22 @@ from api.principal import Principal
 ALL_BOROUGHS = "*"
 
 
-def home_read(
+def subject_read(
     conn: psycopg.Connection[Any],
     principal: Principal,
+    subject_type: Literal["home", "case", "alert"],
+    subject_id: int,
     *,
-    uprn: int,
     borough_code: str | None,
     what: str,
 ) -> None:
+    """One home, case or alert shown: `what` names the view (an endpoint or a page)."""
     record_access(
         conn,
         actor=principal.actor,
         borough_code=borough_code,
-        subject_type="home",
-        subject_id=uprn,
-        what=what,
-    )
-
-
-def case_read(
-    conn: psycopg.Connection[Any],
-    principal: Principal,
-    *,
-    case_id: int,
-    borough_code: str | None,
-    what: str,
-) -> None:
-    record_access(
-        conn,
-        actor=principal.actor,
-        borough_code=borough_code,
-        subject_type="case",
-        subject_id=case_id,
-        what=what,
-    )
-
-
-def alert_read(
-    conn: psycopg.Connection[Any],
-    principal: Principal,
-    *,
-    alert_id: int,
-    borough_code: str | None,
-    what: str,
-) -> None:
-    record_access(
-        conn,
-        actor=principal.actor,
-        borough_code=borough_code,
-        subject_type="alert",
-        subject_id=alert_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
         what=what,
     )
 

@@ -61,8 +61,8 @@ def get_alert(alert_id: AlertId, db: DbConn, principal: HomeReader) -> AlertOut:
     alert = alert_queries.get_alert(db, alert_id=alert_id, borough=principal.scope)
     if alert is None:
         raise NotFoundError("no such alert")
-    access.alert_read(
-        db, principal, alert_id=alert_id, borough_code=alert.borough_code, what="alert"
+    access.subject_read(
+        db, principal, "alert", alert_id, borough_code=alert.borough_code, what="alert"
     )
     return alert
 

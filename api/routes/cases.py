@@ -225,8 +225,8 @@ def get_summary(case_id: CaseId, db: DbConn, principal: HomeReader) -> TenantSum
     except case_store.CaseNotFoundError as err:
         raise NotFoundError("no such case") from err
     row = db.execute(SELECT_CASE_BOROUGH, (case_id,)).fetchone()
-    access.case_read(
-        db, principal, case_id=case_id, borough_code=row[0] if row else None, what="summary"
+    access.subject_read(
+        db, principal, "case", case_id, borough_code=row[0] if row else None, what="summary"
     )
     return TenantSummaryOut(
         case_id=summary.case_id,
@@ -257,7 +257,7 @@ def save_summary(case_id: CaseId, body: SummaryIn, db: DbConn, principal: Actor)
 
 def _read_case(db: DbConn, case_id: int, principal: Principal, what: str) -> CaseOut:
     case = _case(db, case_id, principal.scope)
-    access.case_read(db, principal, case_id=case_id, borough_code=case.borough_code, what=what)
+    access.subject_read(db, principal, "case", case_id, borough_code=case.borough_code, what=what)
     return case
 
 

@@ -44,7 +44,7 @@ def get_home(uprn: Uprn, db: DbConn, principal: HomeReader) -> HomeDetail:
     home = home_queries.get_home(db, uprn=uprn, borough=principal.scope)
     if home is None:
         raise NotFoundError("no such home")
-    access.home_read(db, principal, uprn=uprn, borough_code=home.borough_code, what="home")
+    access.subject_read(db, principal, "home", uprn, borough_code=home.borough_code, what="home")
     return home
 
 
@@ -53,7 +53,7 @@ def list_rooms(uprn: Uprn, db: DbConn, principal: HomeReader) -> list[RoomOut]:
     home = home_queries.get_home(db, uprn=uprn, borough=principal.scope)
     if home is None:
         raise NotFoundError("no such home")
-    access.home_read(db, principal, uprn=uprn, borough_code=home.borough_code, what="rooms")
+    access.subject_read(db, principal, "home", uprn, borough_code=home.borough_code, what="rooms")
     return home.rooms
 
 
@@ -79,5 +79,5 @@ def get_risk_history(
     history = risk_history(
         db, uprn=uprn, borough=principal.scope, room_id=room_id, start=start_at, end=end_at
     )
-    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="risk")
+    access.subject_read(db, principal, "home", uprn, borough_code=borough_code, what="risk")
     return history

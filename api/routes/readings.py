@@ -74,7 +74,7 @@ def get_readings(
         limit=limit,
         cursor=cursor,
     )
-    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="readings")
+    access.subject_read(db, principal, "home", uprn, borough_code=borough_code, what="readings")
     return page
 
 
@@ -111,8 +111,8 @@ def get_hourly_readings(
         )
     except hourly.HomeNotFoundError as err:
         raise NotFoundError("no such home") from err
-    access.home_read(
-        db, principal, uprn=uprn, borough_code=series.borough_code, what="readings_hourly"
+    access.subject_read(
+        db, principal, "home", uprn, borough_code=series.borough_code, what="readings_hourly"
     )
     return Response(hourly.encode_page(series), media_type="application/json")
 

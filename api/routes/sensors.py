@@ -158,5 +158,5 @@ def list_home_sensors(
     sensors = sensor_queries.list_sensors(
         db, borough=principal.scope, now=datetime.now(UTC), uprn=uprn, limit=limit
     ).items
-    access.home_read(db, principal, uprn=uprn, borough_code=borough_code, what="sensors")
+    access.subject_read(db, principal, "home", uprn, borough_code=borough_code, what="sensors")
     return sensors

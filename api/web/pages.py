@@ -89,7 +89,7 @@ def home_page(
     )
     alerts = alert_queries.list_alerts(db, borough=user.scope, uprn=uprn, limit=50).items
     cases = [case_out(c, now=now) for c in case_store.list_cases(db, borough=user.scope, uprn=uprn)]
-    access.home_read(db, user, uprn=uprn, borough_code=home.borough_code, what="web:home")
+    access.subject_read(db, user, "home", uprn, borough_code=home.borough_code, what="web:home")
     return _render(
         request,
         user,
@@ -117,8 +117,8 @@ def alert_page(request: Request, alert_id: AlertId, db: DbConn, user: WebUser) -
     if alert is None:
         return not_found_page(request, user, "alert")
     existing = db.execute("SELECT case_id FROM cases WHERE alert_id = %s", (alert_id,)).fetchone()
-    access.alert_read(
-        db, user, alert_id=alert_id, borough_code=alert.borough_code, what="web:alert"
+    access.subject_read(
+        db, user, "alert", alert_id, borough_code=alert.borough_code, what="web:alert"
     )
     return _render(
         request,
@@ -159,7 +159,7 @@ def case_page(request: Request, case_id: CaseId, db: DbConn, user: WebUser) -> R
     now = datetime.now(UTC)
     view = case_out(case, now=now, address=home.address if home else None)
     summary = draft_tenant_summary(db, case_id=case_id, now=now, borough=user.scope)
-    access.case_read(db, user, case_id=case_id, borough_code=case.borough_code, what="web:case")
+    access.subject_read(db, user, "case", case_id, borough_code=case.borough_code, what="web:case")
     return _render(
         request,
         user,
