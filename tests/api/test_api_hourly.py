@@ -104,14 +104,17 @@ def home(api_database_url: str, world: World) -> Home:
                 *(f"h-{uprn}-2", rooms[1], moved_at),
             ),
         )
+        # The last readings come after the refresh, inside the newest hour (which the refresh
+        # leaves to `readings`): an hour the refresh rolled up would wait for the next one.
+        split = max(now - timedelta(minutes=30), now.replace(minute=0))
         for sensor_id in (f"h-{uprn}-1", f"h-{uprn}-2"):
-            _insert_readings(conn, sensor_id, start, now - timedelta(minutes=30))
+            _insert_readings(conn, sensor_id, start, split)
         conn.commit()
         refresh_hourly(conn, now=datetime.now(UTC))
         conn.commit()
         # Readings after the refresh: the newest hour must come from readings, not the rollup.
         for sensor_id in (f"h-{uprn}-1", f"h-{uprn}-2"):
-            _insert_readings(conn, sensor_id, now - timedelta(minutes=30), now)
+            _insert_readings(conn, sensor_id, split, now)
         conn.commit()
     return Home(uprn, rooms[0], rooms[1], start, now)
 
