@@ -22,15 +22,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
+import orjson
 import psycopg
 from pydantic import BaseModel, Field
 
 from api.errors import InvalidRequestError
 from api.pagination import decode_cursor, encode_cursor
 from models.psychro import dew_point_c, relative_humidity_pct, vapour_pressure_pa
+from store.arrays import load_float8_arrays_as_numpy
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -97,10 +98,10 @@ SENSOR_HOURS = """
     WHERE sp.lo < sp.hi
     GROUP BY 1, 2
 """
-# The sensor-hours come back as one row of arrays per room: thousands of rows would each become
-# a Python tuple of Python floats before numpy sees them; an array loads as one list.
+# The sensor-hours come back as one row of float8 arrays per room, which load straight into
+# numpy (store.arrays): thousands of rows would each become a tuple of Python floats.
 SENSOR_HOURS_BY_ROOM = f"""
-    SELECT room_id, array_agg(at_s), array_agg(n), array_agg(temperature_sum_c),
+    SELECT room_id, array_agg(at_s), array_agg(n::float8), array_agg(temperature_sum_c),
            array_agg(temperature_min_c), array_agg(humidity_sum_pct), array_agg(humidity_max_pct)
     FROM ({SENSOR_HOURS}) AS sensor_hours (room_id, at_s, n, temperature_sum_c,
                                           temperature_min_c, humidity_sum_pct, humidity_max_pct)
@@ -227,13 +228,14 @@ def hourly_series(
     }
     # Binary results: thousands of floats load in half the time they take as text.
     with conn.cursor(binary=True) as cur:
+        load_float8_arrays_as_numpy(cur)
         rooms_rows = cur.execute(SENSOR_HOURS_BY_ROOM, params).fetchall()
         outdoor_row = cur.execute(OUTDOOR, params).fetchone()
     groups = _add_up(rooms_rows, origin_s=page_start.timestamp(), bucket_s=bucket_hours * HOUR_S)
     starts_s = np.unique(groups[1])
     outdoor_c = np.full(len(starts_s), np.nan)
     if outdoor_row is not None and outdoor_row[0] is not None and len(starts_s):
-        at_s, temperature = np.array(outdoor_row, dtype=np.float64)
+        at_s, temperature = outdoor_row
         known = np.isin(at_s, starts_s)
         outdoor_c[np.searchsorted(starts_s, at_s[known])] = temperature[known]
     rooms = [
@@ -254,8 +256,9 @@ def hourly_series(
 
 
 def encode_page(series: HourlySeries) -> bytes:
-    """The page as HourlyPage's JSON, built from the arrays directly (NaN encodes as null)."""
-    return msgspec.json.encode(
+    """The page as HourlyPage's JSON, encoded from the numpy arrays themselves (orjson writes
+    a float64 array without a Python float per element, and NaN as null)."""
+    return orjson.dumps(
         {
             "time_zone": series.time_zone.key,
             "temperature_factor": series.temperature_factor,
@@ -265,13 +268,14 @@ def encode_page(series: HourlySeries) -> bytes:
             "rooms": [
                 {
                     "room_id": room.room_id,
-                    "readings": room.readings.tolist(),
+                    "readings": room.readings,
                     **{name: _rounded(room.values[name]) for name in ROOM_COLUMNS},
                 }
                 for room in series.rooms
             ],
             "next_cursor": series.next_cursor,
-        }
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
     )
 
 
@@ -282,10 +286,7 @@ def _add_up(rooms_rows: list[tuple[Any, ...]], *, origin_s: float, bucket_s: int
     if not rooms_rows:
         return np.empty((7, 0))
     room, at_s, n, temperature_sum, temperature_min, humidity_sum, humidity_max = np.hstack(
-        [
-            np.vstack([np.full(len(arrays[0]), room_id), np.array(arrays, dtype=np.float64)])
-            for room_id, *arrays in rooms_rows
-        ]
+        [np.vstack([np.full(len(arrays[0]), room_id), *arrays]) for room_id, *arrays in rooms_rows]
     )
     start_s = origin_s + np.floor((at_s - origin_s) / bucket_s) * bucket_s
     order = np.lexsort((start_s, room))
@@ -338,9 +339,8 @@ def _room_series(
     return RoomSeries(room_id=room_id, readings=readings, values=values)
 
 
-def _rounded(values: FloatArray) -> list[float]:
-    result: list[float] = np.round(values, 2).tolist()
-    return result
+def _rounded(values: FloatArray) -> FloatArray:
+    return np.round(values, 2)
 
 
 def floor_hour(at: datetime, zone: ZoneInfo) -> datetime:
