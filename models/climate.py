@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from models.psychro import FloatArray
+from models.psychro import FloatArray, humidity_is_physical
 
 # Met Office UK climate averages 1991-2020, London Heathrow (station 03772): mean daily maximum
 # and minimum air temperature (°C) by month, January to December, rounded to 0.1 °C. The
@@ -68,10 +68,13 @@ def outdoor_grid(
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """Fill a borough's hourly observations (NaN where none) from normals after bridging.
 
-    Returns temperature, humidity and a mask of the hours that came from the normals.
+    Returns temperature, humidity and a mask of the hours that came from the normals. A
+    humidity no outdoor air can have (a station reporting 0 %RH) counts as no observation.
     """
     temperature = bridge_gaps(observed_temperature_c)
-    humidity = bridge_gaps(observed_humidity_pct)
+    humidity = bridge_gaps(
+        np.where(humidity_is_physical(observed_humidity_pct), observed_humidity_pct, np.nan)
+    )
     normal_t, normal_rh = normal_conditions(epoch_hours)
     from_normals = ~(np.isfinite(temperature) & np.isfinite(humidity))
     return (

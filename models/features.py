@@ -2,7 +2,9 @@
 
 `room_daily_conditions` holds sums and counts per room per UTC day; a feature is a ratio of
 sums over the window (e.g. mean surface humidity = Σ sum_surface_humidity_pct / Σ hours), so
-it is the same whether the days were written by one run or by many.
+it is the same whether the days were written by one run or by many. Quantities derived from
+humidity are summed over the hours whose humidity was physical only, so they divide by those
+hours (`hours_observed - hours_humidity_invalid`); temperatures divide by every hour heard.
 """
 
 from __future__ import annotations
@@ -98,10 +100,11 @@ def compute_features(window: Window) -> Features:
         return result
 
     hours = total("hours_observed")
-    days_observed = hours / 24.0
+    humid_hours = hours - total("hours_humidity_invalid")
+    days_observed = humid_hours / 24.0
     outdoor_t = _ratio(total("sum_outdoor_temperature_c"), hours)
-    excess = _ratio(total("sum_moisture_excess_kg_m3"), hours)
-    surface_rh = _ratio(total("sum_surface_humidity_pct"), hours)
+    excess = _ratio(total("sum_moisture_excess_kg_m3"), humid_hours)
+    surface_rh = _ratio(total("sum_surface_humidity_pct"), humid_hours)
     min_margin = window.columns["min_dew_point_margin_c"]
     with np.errstate(invalid="ignore"):
         lowest_margin = np.where(
@@ -110,7 +113,7 @@ def compute_features(window: Window) -> Features:
             np.nan,
         )
     hours_per_day = {
-        name: 24.0 * _ratio(total(f"hours_{name}"), hours)
+        name: 24.0 * _ratio(total(f"hours_{name}"), humid_hours)
         for name in (
             "air_rh70",
             "air_rh80",
@@ -123,17 +126,18 @@ def compute_features(window: Window) -> Features:
     }
     return Features(
         hours=hours,
-        coverage=np.clip(hours / (24.0 * window.days), 0.0, 1.0),
+        # The risk needs humidity: hours without a physical one are not coverage.
+        coverage=np.clip(humid_hours / (24.0 * window.days), 0.0, 1.0),
         temperature_c=_ratio(total("sum_temperature_c"), hours),
-        humidity_pct=_ratio(total("sum_humidity_pct"), hours),
-        vapour_pressure_pa=_ratio(total("sum_vapour_pressure_pa"), hours),
+        humidity_pct=_ratio(total("sum_humidity_pct"), humid_hours),
+        vapour_pressure_pa=_ratio(total("sum_vapour_pressure_pa"), humid_hours),
         outdoor_temperature_c=outdoor_t,
         outdoor_humidity_pct=_ratio(total("sum_outdoor_humidity_pct"), hours),
         moisture_excess_kg_m3=excess,
         humidity_class=humidity_class(excess, outdoor_t),
         surface_temperature_c=_ratio(total("sum_surface_temperature_c"), hours),
         surface_humidity_pct=surface_rh,
-        dew_point_margin_c=_ratio(total("sum_dew_point_margin_c"), hours),
+        dew_point_margin_c=_ratio(total("sum_dew_point_margin_c"), humid_hours),
         min_dew_point_margin_c=lowest_margin,
         hours_per_day=hours_per_day,
         share_below_16c=_ratio(total("hours_below_16c"), hours),
@@ -147,8 +151,9 @@ def compute_features(window: Window) -> Features:
 
 
 def daily_means(window: Window, numerator: str) -> FloatArray:
-    """Per-day means of one summed column (rooms, days), NaN for days without data."""
-    return _ratio(
-        np.nan_to_num(window.columns[numerator]),
-        np.nan_to_num(window.columns["hours_observed"]),
+    """Per-day means of one humidity-derived summed column (rooms, days), NaN for days without
+    a physical humidity."""
+    humid_hours = np.nan_to_num(window.columns["hours_observed"]) - np.nan_to_num(
+        window.columns["hours_humidity_invalid"]
     )
+    return _ratio(np.nan_to_num(window.columns[numerator]), humid_hours)

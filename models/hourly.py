@@ -4,6 +4,12 @@ A block is a grid of rooms x hours (UTC, on the hour), NaN where a room has no r
 every room it computes the coldest-surface conditions, integrates the VTT mould index from the
 room's carried state, and sums each UTC day into the columns of `room_daily_conditions`. The
 database plays no part here, so the benchmark can time the core alone.
+
+An hour is heard when it has readings. A heard hour whose humidity no air can have (0 %RH from a
+failed humidity element; see `models.psychro`) is counted in `hours_humidity_invalid` and left
+out of every quantity derived from humidity, and the mould index holds through it as through a
+missing hour; its temperature still counts, and the fault detectors see its raw values (stuck,
+implausible, jumps, extremes), so a dead humidity element is reported, not averaged in.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from models.psychro import (
     FloatArray,
     absolute_humidity_kg_m3,
     dew_point_of_pressure_c,
+    humidity_is_physical,
     relative_humidity_pct,
     vapour_content_kg_m3,
     vapour_pressure_pa,
@@ -35,6 +42,7 @@ SPIKE_RANGE_PCT = 15.0
 
 SUM_COLUMNS = (
     "hours_observed",
+    "hours_humidity_invalid",
     "readings",
     "sum_temperature_c",
     "sum_humidity_pct",
@@ -158,7 +166,9 @@ def integrate_block(
     """Advance every room through the block and sum its hours into UTC days."""
     theta_i = block.temperature_c
     rh_i = block.humidity_pct
-    known = np.isfinite(theta_i) & np.isfinite(rh_i)
+    heard = np.isfinite(theta_i) & np.isfinite(rh_i)
+    # Hours whose humidity describes real air: only these enter humidity-derived sums.
+    humid = heard & humidity_is_physical(rh_i)
     factor = block.temperature_factor[:, np.newaxis]
     theta_si = surface_temperature_c(theta_i, block.outdoor_temperature_c, factor)
     # The room's vapour pressure, once: it is also the vapour pressure at the surface.
@@ -182,63 +192,64 @@ def integrate_block(
         jump_t = np.abs(theta_i - prev_t)
         jump_rh = np.abs(rh_i - prev_rh)
         stuck = (
-            known
+            heard
             & (block.temperature_range_c == 0.0)
             & (block.humidity_range_pct == 0.0)
             & (jump_t == 0.0)
             & (jump_rh == 0.0)
         )
-        implausible = known & (
+        implausible = heard & (
             (theta_i < PLAUSIBLE_TEMPERATURE_C[0])
             | (theta_i > PLAUSIBLE_TEMPERATURE_C[1])
             | (rh_i < PLAUSIBLE_HUMIDITY_PCT[0])
             | (rh_i > PLAUSIBLE_HUMIDITY_PCT[1])
         )
-        spike = known & ((block.humidity_range_pct > SPIKE_RANGE_PCT) | (jump_rh > SPIKE_RANGE_PCT))
+        spike = heard & ((block.humidity_range_pct > SPIKE_RANGE_PCT) | (jump_rh > SPIKE_RANGE_PCT))
 
     starts = _day_starts(block.start_hour, block.hours)
 
-    def count(mask: npt.NDArray[np.bool_]) -> FloatArray:
-        result: FloatArray = np.add.reduceat(mask & known, starts, axis=1, dtype=np.float64)
+    def count(mask: npt.NDArray[np.bool_], over: npt.NDArray[np.bool_] = heard) -> FloatArray:
+        result: FloatArray = np.add.reduceat(mask & over, starts, axis=1, dtype=np.float64)
         return result
 
-    def total(values: FloatArray) -> FloatArray:
-        result: FloatArray = np.add.reduceat(np.where(known, values, 0.0), starts, axis=1)
+    def total(values: FloatArray, over: npt.NDArray[np.bool_] = heard) -> FloatArray:
+        result: FloatArray = np.add.reduceat(np.where(over, values, 0.0), starts, axis=1)
         return result
 
     def extreme(values: FloatArray, *, highest: bool) -> FloatArray:
         fill = -np.inf if highest else np.inf
         ufunc = np.maximum if highest else np.minimum
-        out = ufunc.reduceat(np.where(known & np.isfinite(values), values, fill), starts, axis=1)
+        out = ufunc.reduceat(np.where(heard & np.isfinite(values), values, fill), starts, axis=1)
         result: FloatArray = np.where(np.isfinite(out), out, np.nan)
         return result
 
     with np.errstate(invalid="ignore"):
         columns: dict[str, FloatArray] = {
-            "hours_observed": count(known),
+            "hours_observed": count(heard),
+            "hours_humidity_invalid": count(~humid),
             "readings": total(block.readings.astype(np.float64)),
             "sum_temperature_c": total(theta_i),
-            "sum_humidity_pct": total(rh_i),
-            "sum_vapour_pressure_pa": total(pressure),
+            "sum_humidity_pct": total(rh_i, humid),
+            "sum_vapour_pressure_pa": total(pressure, humid),
             "sum_outdoor_temperature_c": total(block.outdoor_temperature_c),
             "sum_outdoor_humidity_pct": total(block.outdoor_humidity_pct),
-            "sum_moisture_excess_kg_m3": total(excess),
+            "sum_moisture_excess_kg_m3": total(excess, humid),
             "sum_surface_temperature_c": total(theta_si),
-            "sum_surface_humidity_pct": total(rh_si),
-            "sum_dew_point_margin_c": total(dew_margin),
-            "hours_air_rh70": count(rh_i > 70.0),
-            "hours_air_rh80": count(rh_i > 80.0),
-            "hours_air_rh85": count(rh_i > 85.0),
-            "hours_surface_rh70": count(rh_si > 70.0),
-            "hours_surface_rh80": count(rh_si > 80.0),
-            "hours_surface_rh85": count(rh_si > 85.0),
-            "hours_condensing": count(dew_margin <= 0.0),
+            "sum_surface_humidity_pct": total(rh_si, humid),
+            "sum_dew_point_margin_c": total(dew_margin, humid),
+            "hours_air_rh70": count(rh_i > 70.0, humid),
+            "hours_air_rh80": count(rh_i > 80.0, humid),
+            "hours_air_rh85": count(rh_i > 85.0, humid),
+            "hours_surface_rh70": count(rh_si > 70.0, humid),
+            "hours_surface_rh80": count(rh_si > 80.0, humid),
+            "hours_surface_rh85": count(rh_si > 85.0, humid),
+            "hours_condensing": count(dew_margin <= 0.0, humid),
             "hours_below_16c": count(theta_i < 16.0),
             "hours_below_18c": count(theta_i < 18.0),
-            "hours_growth": count(terms.grows),
-            "sum_growth_rate_per_h": total(terms.rate_per_h),
-            "sum_growth_m_max": total(terms.rate_per_h * terms.m_max),
-            "sum_decline_potential": total(trace.decline_potential),
+            "hours_growth": count(terms.grows, humid),
+            "sum_growth_rate_per_h": total(terms.rate_per_h, humid),
+            "sum_growth_m_max": total(terms.rate_per_h * terms.m_max, humid),
+            "sum_decline_potential": total(trace.decline_potential, humid),
             "hours_stuck": count(stuck),
             "hours_implausible": count(implausible),
             "hours_spike": count(spike),
@@ -249,8 +260,8 @@ def integrate_block(
             "max_humidity_pct": extreme(rh_i, highest=True),
             "max_jump_temperature_c": extreme(jump_t, highest=True),
             "max_jump_humidity_pct": extreme(jump_rh, highest=True),
-            "mould_index": _last_of_day(trace.mould_index, known, starts),
-            "dry_h": _last_of_day(trace.dry_h, known, starts),
+            "mould_index": _last_of_day(trace.mould_index, heard, starts),
+            "dry_h": _last_of_day(trace.dry_h, heard, starts),
             "last_temperature_c": _last_of_day(theta_i, np.isfinite(theta_i), starts),
             "last_humidity_pct": _last_of_day(rh_i, np.isfinite(rh_i), starts),
         }
@@ -261,17 +272,17 @@ def integrate_block(
         _last_known(rh_i, state.last_humidity_pct),
     )
     daily = DailyBlock(
-        block.start_hour // 24, columns, present, _hour_readings(block, known, starts.size)
+        block.start_hour // 24, columns, present, _hour_readings(block, heard, starts.size)
     )
     return BlockResult(new_state, daily)
 
 
-def _hour_readings(block: HourlyBlock, known: npt.NDArray[np.bool_], days: int) -> IntArray:
+def _hour_readings(block: HourlyBlock, heard: npt.NDArray[np.bool_], days: int) -> IntArray:
     """Readings per room, UTC day and hour of the day (zero outside the block)."""
     lead = block.start_hour % 24
-    out = np.zeros((known.shape[0], days * 24), dtype=np.int64)
-    out[:, lead : lead + block.hours] = np.where(known, block.readings, 0)
-    result: IntArray = out.reshape(known.shape[0], days, 24)
+    out = np.zeros((heard.shape[0], days * 24), dtype=np.int64)
+    out[:, lead : lead + block.hours] = np.where(heard, block.readings, 0)
+    result: IntArray = out.reshape(heard.shape[0], days, 24)
     return result
 
 

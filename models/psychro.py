@@ -4,6 +4,12 @@ The saturation vapour pressure uses the Magnus form and constants of BS EN ISO 1
 Annex E (eq. E.7 over water for θ >= 0 °C, eq. E.8 over ice below), which the standard's
 surface-condensation method is built on. Every function takes and returns numpy arrays (or
 scalars) elementwise; NaN propagates, so a missing hour stays missing.
+
+The functions are finite over the range ingest accepts from sensors, -40..85 °C, for every
+physical humidity (`humidity_is_physical`). A relative humidity of 0 % describes no air a room
+can hold (it is what a sensor whose humidity element has failed reports, and the dew point of
+perfectly dry air is -infinity), so `vapour_pressure_pa`, where humidity enters, makes it NaN:
+everything derived from it is then missing, never infinite.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ KELVIN_OFFSET = 273.15
 HUMIDITY_CLASS_LIMITS_KG_M3 = (0.004, 0.006, 0.008, 0.010)
 HUMIDITY_CLASS_ZERO_AT_C = 20.0
 
+# The finest humidity step room sensors resolve (Sensirion SHT4x datasheet: 0.01 %RH); a reading
+# below it is a failed element's 0, not air. (It also keeps p > 0 in floating point.)
+MIN_HUMIDITY_PCT = 0.01
+
 
 def _as_float(values: ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
@@ -52,11 +62,19 @@ def saturation_vapour_pressure_pa(temperature_c: ArrayLike) -> FloatArray:
     return result
 
 
+def humidity_is_physical(humidity_pct: ArrayLike) -> npt.NDArray[np.bool_]:
+    """True where a relative humidity can describe real air, from the finest step a sensor
+    resolves up to saturation (False for NaN)."""
+    phi = _as_float(humidity_pct)
+    result: npt.NDArray[np.bool_] = (phi >= MIN_HUMIDITY_PCT) & (phi <= 100.0)
+    return result
+
+
 def vapour_pressure_pa(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> FloatArray:
-    """Partial pressure of water vapour in Pa from air temperature and relative humidity."""
-    result: FloatArray = (
-        _as_float(humidity_pct) / 100.0 * saturation_vapour_pressure_pa(temperature_c)
-    )
+    """Partial pressure of water vapour in Pa; NaN where the humidity is not physical."""
+    phi = _as_float(humidity_pct)
+    pressure = phi / 100.0 * saturation_vapour_pressure_pa(temperature_c)
+    result: FloatArray = np.where(humidity_is_physical(phi), pressure, np.nan)
     return result
 
 
@@ -66,9 +84,12 @@ def dew_point_c(temperature_c: ArrayLike, humidity_pct: ArrayLike) -> FloatArray
 
 
 def dew_point_of_pressure_c(pressure_pa: ArrayLike) -> FloatArray:
-    """The temperature (°C) at which `pressure_pa` of vapour saturates (over ice below 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ln_ratio = np.log(_as_float(pressure_pa) / MAGNUS_P0_PA)
+    """The temperature (°C) at which `pressure_pa` of vapour saturates (over ice below 0).
+
+    NaN for no vapour at all (p <= 0), whose dew point would be -infinity.
+    """
+    pressure = _as_float(pressure_pa)
+    ln_ratio = np.log(np.where(pressure > 0.0, pressure, np.nan) / MAGNUS_P0_PA)
     # Below 610.5 Pa the saturating phase is ice (ISO 13788 eq. E.8 inverted).
     over_ice = ln_ratio < 0.0
     a = np.where(over_ice, MAGNUS_A_ICE, MAGNUS_A_WATER)

@@ -8,7 +8,10 @@ hour was integrated are found by receive time and folded in by rewinding their r
 before (`models.late`). Vectorised: rooms are processed in chunks as numpy arrays. Safe to
 repeat: a second run at the same `now` finds nothing new and writes no second row. Sharded:
 `borough` limits a run to one borough, and runs on different boroughs never touch the same rows
-(each takes its borough's advisory lock).
+(each takes its borough's advisory lock). Isolated: a chunk whose data the database or the
+numbers refuse is rolled back to its savepoint and scored again in halves, down to the home, so
+one home's bad data costs only that home its assessment (it is logged, counted, and tried again
+next run).
 """
 
 from __future__ import annotations
@@ -74,14 +77,32 @@ class ScoreSummary:
     red: int
     faults: int
     rooms_rewound: int = 0  # rooms integrated again from before their late readings
+    homes_failed: int = 0  # homes left unscored this run because their data was refused
 
     def __str__(self) -> str:
         return (
             f"{self.homes} homes, {self.rooms} rooms, {self.hours_integrated} room-hours "
             f"({self.rooms_rewound} rooms rewound for late readings), "
             f"{self.assessments_written} assessments ({self.red} red, {self.amber} amber homes, "
-            f"{self.faults} sensor faults)"
+            f"{self.faults} sensor faults), {self.homes_failed} homes failed"
         )
+
+
+# What one home's bad data can raise: values the database refuses (a NULL, a CHECK) and numbers
+# that cannot be converted. Anything else (a lost connection, a bug) still stops the run.
+REFUSED_DATA = (psycopg.DataError, psycopg.IntegrityError, ValueError, ArithmeticError)
+
+
+@dataclass(slots=True)
+class _Scored:
+    """What the chunks of a run have written so far."""
+
+    rooms: list[Assessment]
+    homes: list[Assessment]
+    hours: int = 0
+    rewound: int = 0
+    written: int = 0
+    homes_failed: int = 0
 
 
 def _lock(conn: psycopg.Connection[Any], borough: str | None) -> None:
@@ -189,6 +210,47 @@ def _integrate(
     ]
     write_states(conn, states, model_version=MODEL_VERSION, now=now)
     return new, int(np.count_nonzero(np.isfinite(block.temperature_c)))
+
+
+def _score_isolated(
+    conn: psycopg.Connection[Any],
+    rooms: list[Room],
+    scored: _Scored,
+    *,
+    now: dt.datetime,
+    end_hour: int,
+    since: dt.datetime,
+    late_hours: dict[int, int],
+) -> None:
+    """Score a chunk and write its assessments under a savepoint; if its data is refused, score
+    each half of its homes the same way, and give up on a single home."""
+    try:
+        with conn.transaction():
+            room_rows, hours, rewound = _score_chunk(
+                conn, rooms, now=now, end_hour=end_hour, since=since, late_hours=late_hours
+            )
+            home_rows = rate_homes(rooms, room_rows)
+            written = write_assessments(conn, [*room_rows, *home_rows])
+    except REFUSED_DATA as err:
+        homes = sorted({r.uprn for r in rooms})
+        if len(homes) == 1:
+            logger.error("home %s left unscored: its data was refused: %s", homes[0], err)
+            scored.homes_failed += 1
+            return
+        first = set(homes[: len(homes) // 2])
+        for half in (
+            [r for r in rooms if r.uprn in first],
+            [r for r in rooms if r.uprn not in first],
+        ):
+            _score_isolated(
+                conn, half, scored, now=now, end_hour=end_hour, since=since, late_hours=late_hours
+            )
+        return
+    scored.rooms.extend(room_rows)
+    scored.homes.extend(home_rows)
+    scored.hours += hours
+    scored.rewound += rewound
+    scored.written += written
 
 
 def _score_chunk(
@@ -299,30 +361,31 @@ def score_homes(
     window_start = hour_at(end_hour - FEATURE_DAYS * 24)
     late = find_late_readings(conn, borough=borough, since=since, until=hour_at(end_hour))
     rooms = list_rooms(conn, now=now, window_start=window_start, borough=borough)
-    room_assessments: list[Assessment] = []
-    hours = rewound = 0
+    scored = _Scored([], [])
     with _progress(progress, len(rooms)) as advance:
         for chunk in _chunks(rooms, CHUNK_ROOMS):
-            chunk_assessments, chunk_hours, chunk_rewound = _score_chunk(
-                conn, chunk, now=now, end_hour=end_hour, since=since, late_hours=late.first_hour
+            _score_isolated(
+                conn,
+                chunk,
+                scored,
+                now=now,
+                end_hour=end_hour,
+                since=since,
+                late_hours=late.first_hour,
             )
-            room_assessments.extend(chunk_assessments)
-            hours += chunk_hours
-            rewound += chunk_rewound
             if advance is not None:
                 advance(len(chunk))
     save_mark(conn, late.mark)
-    home_assessments = rate_homes(rooms, room_assessments)
-    written = write_assessments(conn, [*room_assessments, *home_assessments])
     summary = ScoreSummary(
-        rooms=len(room_assessments),
-        homes=len(home_assessments),
-        hours_integrated=hours,
-        assessments_written=written,
-        amber=sum(a.band == "amber" for a in home_assessments),
-        red=sum(a.band == "red" for a in home_assessments),
-        faults=sum(len(a.details.get("faults", [])) for a in room_assessments),
-        rooms_rewound=rewound,
+        rooms=len(scored.rooms),
+        homes=len(scored.homes),
+        hours_integrated=scored.hours,
+        assessments_written=scored.written,
+        amber=sum(a.band == "amber" for a in scored.homes),
+        red=sum(a.band == "red" for a in scored.homes),
+        faults=sum(len(a.details.get("faults", [])) for a in scored.rooms),
+        rooms_rewound=scored.rewound,
+        homes_failed=scored.homes_failed,
     )
     logger.info("scoring run at %s: %s", now.isoformat(), summary)
     return summary
