@@ -117,12 +117,16 @@ def score(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = False,
 ) -> None:
-    """Roll up new readings by hour, score every home's risk, then raise and clear alerts."""
+    """Roll up new readings by hour, score every home's risk, raise and clear alerts, then thin
+    risk assessments older than DAMP_ASSESSMENTS_FULL_DAYS."""
     from alerts.rules import evaluate_alerts
+    from models.assessments import thin_assessments
     from models.scoring import score_homes
     from store.rollups import refresh_hourly
+    from store.settings import ScoringSettings
 
     url = database_url()
+    settings = ScoringSettings.load()
     stop = stop_on_signals()
     while True:
         started = time.monotonic()
@@ -134,12 +138,19 @@ def score(
             conn.commit()
             alert_summary = evaluate_alerts(conn, now=now)
             conn.commit()
+            # Retention commits batch by batch, after the run's results are safely in.
+            conn.autocommit = True
+            thinned = thin_assessments(
+                conn, now=now, keep_days=settings.assessments_full_days, borough=borough
+            )
         logger.info(
-            "scored in %.1f s: %d sensor-hours rolled up; %s; alerts: %s",
+            "scored in %.1f s: %d sensor-hours rolled up; %s; alerts: %s; "
+            "%d old assessments thinned",
             time.monotonic() - started,
             hours,
             summary,
             alert_summary,
+            thinned,
         )
         if every <= 0 or stop.wait(every):
             return

@@ -48,6 +48,21 @@ class DatabaseSettings(Settings):
         return self.database_url.get_secret_value()
 
 
+class ScoringSettings(DatabaseSettings):
+    """The scoring job (`dampwatch score`): how much risk-assessment history it keeps in full."""
+
+    # The alert rules read 30 days of assessments (alerts.policy.AlertPolicy.
+    # assessment_lookback); keeping a day more in full leaves every row they read in place.
+    assessments_full_days: int = Field(
+        default=31,
+        ge=1,
+        description=(
+            "Days of risk assessments kept in full; of older days each room and home keeps "
+            "its last assessment of the day and those where its band or faults changed."
+        ),
+    )
+
+
 class MqttSettings(Settings):
     """Where the broker is, and the topic root all of Dampwatch's topics hang under."""
 
