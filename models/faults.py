@@ -10,7 +10,6 @@ is out of place. A room with a fault gets band `unknown` and a fault instead of 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +17,11 @@ import numpy.typing as npt
 
 from models.anomaly import anomalous_rooms
 from models.features import Window
+from models.moves import moved_rooms
 from models.peers import (
-    BASELINE_FROM_DAYS,
-    BASELINE_TO_DAYS,
-    RECENT_DAYS,
     HomeLayout,
     changes,
-    is_home_extreme,
+    pairwise_trend,
     robust_trend,
 )
 from models.psychro import FloatArray, saturation_vapour_pressure_pa
@@ -43,8 +40,15 @@ JUMP_DAYS = 2
 # looking like a step. The shifts are what the faults do to a room's readings: a radiator
 # under the sensor widens its daily temperature swing by degrees while the heating runs; steam
 # from a kettle or shower lifts the hourly humidity jumps by tens of points; a sensor moved
-# into another room reads what that room's sensor reads; a drifting RH element walks away
-# from the home by a fraction of a point a day (datasheet drift is ~0.25 %RH a year).
+# into another room reads what that room's sensor reads (models.moves); a drifting RH element
+# walks away from the home by a fraction of a point a day (datasheet drift is ~0.25 %RH a
+# year, so this is a failing element, not ageing). Every change is taken less the run's
+# season for the room's kind (models.peers.Change.less_fleet).
+#
+# Where a threshold below is a fleet percentile, it was measured on healthy rooms of the
+# simulated fleet over a winter (dampsim seed 7, 1,000 homes, 4,457 healthy rooms), taking
+# each room's largest value of the winter: a room is flagged on any one day, so it is the
+# winter's largest that must be rare.
 TEMPERATURE_FLOOR_C = 0.3
 HUMIDITY_FLOOR_PCT = 1.0
 RANGE_FLOOR_C = 0.5
@@ -54,24 +58,48 @@ HEAT_RANGE_SHIFT_C = 2.5
 HEAT_RANGE_Z = 4.0
 BUSY_HEAT_RANGE_SHIFT_C = 3.5
 HEAT_TEMPERATURE_SHIFT_C = 0.3
+# A radiator under a bedroom or living-room sensor: the day's highest reading rises by more
+# than it does in nine healthy rooms in ten over a winter (90th percentile 1.2 °C), the mean
+# rises, and the evidence of the highest reading, the hourly steps and the daily swing
+# together (their z summed) is beyond the 99.5th percentile of such rooms (11.6).
+HEAT_PEAK_SHIFT_C = 1.5
+HEAT_EVIDENCE_Z = 12.0
+# Anywhere, a radiator holds the room's vapour at a higher temperature at the sensor, so the
+# day's highest reading rises while its highest humidity falls. Each of the four is beyond the
+# 90th percentile of healthy rooms (1.6 °C at 4.1 sigma; a drop of 6 points at 2.3 sigma);
+# together one healthy room of 4,457 meets them.
+WARM_DRY_PEAK_SHIFT_C = 2.0
+WARM_DRY_PEAK_Z = 6.0
+WARM_DRY_HUMID_DROP_PCT = 10.0
+WARM_DRY_HUMID_Z = 4.0
 WET_JUMP_SHIFT_PCT = 10.0
 WET_HUMIDITY_SHIFT_PCT = 2.0
 STEAM_JUMP_SHIFT_PCT = 15.0
-# Two sensors in one room read within their datasheet accuracy of each other (±0.3 °C each).
+# Smaller bursts at the sensor lift both the day's largest jump and its highest reading. Each
+# of the four is beyond the 90th percentile of healthy rooms (4.3 points at 1.7 sigma; 6.3
+# points at 2.3 sigma), the jump's z beyond the 99th (2.8); one healthy room of 4,457 meets all.
+WET_BURST_JUMP_SHIFT_PCT = 7.0
+WET_BURST_JUMP_Z = 3.0
+WET_BURST_PEAK_SHIFT_PCT = 8.0
+WET_BURST_PEAK_Z = 4.0
+# A humidifier or drying laundry at the sensor lifts its humidity against the home's shared
+# air for hours without a burst: a step beyond the 99.9th percentile (9.4 points) at a z
+# beyond the 99.9th percentile (8.9 sigma) of healthy rooms, near enough (3 of 4,457 meet it).
+HUMID_STEP_PCT = 10.0
+HUMID_STEP_Z = 8.0
+# A sensor that starts or stops seeing shower steam and steps in temperature is elsewhere now.
 MOVED_SHIFT_C = 0.8
-TWIN_BEFORE_C = 0.8
-TWIN_NOW_C = 0.35
-TWIN_NOW_PA = 40.0
-TWIN_EXTREMES_C = 0.6
-# Drift: a line through three weeks of the humidity residual, steep, clean (its change over
-# the span many times the scatter about it) and the steepest in the home by far (so that a
-# drifting neighbour, which moves every room's reference a little, is not blamed on them).
+# Drift: a line through three weeks of the sensor's humidity against each other room of its
+# home (models.peers.pairwise_trend), steep and clean (its change over the span many times
+# the scatter about it). Bathrooms and kitchens trend with the weather (showers and cooking
+# steam more in cold weeks): 8 is their 99.4th percentile. Bedrooms and living rooms have no
+# such source: 6 is beyond their 99.9th percentile (4.6).
 DRIFT_DAYS = 21
 DRIFT_MIN_SHARE = 0.8
 DRIFT_FLOOR_PCT = 0.3
 DRIFT_SLOPE_PCT_DAY = 0.2
 DRIFT_STRENGTH = 8.0
-DRIFT_HOME_RATIO = 2.0
+QUIET_DRIFT_STRENGTH = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,22 +161,29 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
         t_resid = temperature - layout.others_median(temperature)
         t_range = window.columns["max_temperature_c"] - window.columns["min_temperature_c"]
         range_resid = t_range - layout.others_median(t_range)
+        t_max = window.columns["max_temperature_c"]
+        max_resid = t_max - layout.others_median(t_max)
     rh_jump = window.columns["max_jump_humidity_pct"]
-    d_t = changes(t_resid, TEMPERATURE_FLOOR_C)
-    d_rh = changes(rh_resid, HUMIDITY_FLOOR_PCT)
-    d_range = changes(range_resid, RANGE_FLOOR_C)
-    d_jump = changes(rh_jump, JUMP_FLOOR_PCT)
+    d_t = changes(t_resid, TEMPERATURE_FLOOR_C).less_fleet(kind)
+    d_rh = changes(rh_resid, HUMIDITY_FLOOR_PCT).less_fleet(kind)
+    d_range = changes(range_resid, RANGE_FLOOR_C).less_fleet(kind)
+    d_jump = changes(rh_jump, JUMP_FLOOR_PCT).less_fleet(kind)
+    d_max = changes(max_resid, TEMPERATURE_FLOOR_C).less_fleet(kind)
+    d_peak_rh = changes(window.columns["max_humidity_pct"], HUMIDITY_FLOOR_PCT).less_fleet(kind)
+    d_t_jump = changes(window.columns["max_jump_temperature_c"], TEMPERATURE_FLOOR_C).less_fleet(
+        kind
+    )
     trend = robust_trend(rh_resid, DRIFT_DAYS, floor=DRIFT_FLOOR_PCT, min_share=DRIFT_MIN_SHARE)
     slope = trend.slope
-    twin = _twins(
-        layout,
-        (temperature, window.columns["max_temperature_c"], window.columns["min_temperature_c"]),
-        vapour,
-        d_t.shift,
+    apart = pairwise_trend(
+        vapour, saturation, layout, DRIFT_DAYS, floor=DRIFT_FLOOR_PCT, min_share=DRIFT_MIN_SHARE
     )
+    # fmax skips NaN without a warning; a room with no baseline keeps NaN.
+    own_change = np.fmax.reduce(np.abs(np.stack([d_t.z, d_range.z, d_jump.z])), axis=0)
+    twin = moved_rooms(window, layout, own_change)
     out: list[Fault | None] = [None] * n
     with np.errstate(invalid="ignore"):
-        moved = twin & (np.abs(d_t.shift) >= MOVED_SHIFT_C)
+        moved = twin.copy()
         # Cooking and showers already swing a kitchen's or bathroom's temperature.
         busy = np.isin(np.asarray(kind), ("kitchen", "bathroom"))
         heat = (
@@ -156,10 +191,32 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
             & (d_range.z >= HEAT_RANGE_Z)
             & (d_t.shift >= HEAT_TEMPERATURE_SHIFT_C)
         )
+        heat |= (
+            (d_max.shift >= WARM_DRY_PEAK_SHIFT_C)
+            & (d_max.z >= WARM_DRY_PEAK_Z)
+            & (d_peak_rh.shift <= -WARM_DRY_HUMID_DROP_PCT)
+            & (d_peak_rh.z <= -WARM_DRY_HUMID_Z)
+        )
+        # Kitchens and bathrooms are left out: cooking and showers step their temperature.
+        evidence = np.fmax(d_max.z, 0) + np.fmax(d_t_jump.z, 0) + np.fmax(d_range.z, 0)
+        heat |= (
+            ~busy
+            & (d_max.shift >= HEAT_PEAK_SHIFT_C)
+            & (d_t.shift > 0)
+            & (evidence >= HEAT_EVIDENCE_Z)
+        )
         steam = (d_jump.z >= MIN_Z) & (np.abs(d_jump.shift) >= WET_JUMP_SHIFT_PCT)
         wet = steam & (
             (d_rh.shift >= WET_HUMIDITY_SHIFT_PCT) | (d_jump.shift >= STEAM_JUMP_SHIFT_PCT)
         )
+        # Smaller bursts that lift the day's highest reading as well as its largest jump.
+        wet |= (
+            (d_jump.shift >= WET_BURST_JUMP_SHIFT_PCT)
+            & (d_jump.z >= WET_BURST_JUMP_Z)
+            & (d_peak_rh.shift >= WET_BURST_PEAK_SHIFT_PCT)
+            & (d_peak_rh.z >= WET_BURST_PEAK_Z)
+        )
+        wet |= (d_rh.shift >= HUMID_STEP_PCT) & (d_rh.z >= HUMID_STEP_Z)
         # A sensor that starts (or stops) seeing shower steam while its temperature steps is
         # in another room now, even where no other sensor shares that room.
         moved |= (
@@ -167,10 +224,8 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
             & (np.abs(d_jump.shift) >= STEAM_JUMP_SHIFT_PCT)
             & (np.abs(d_t.shift) >= MOVED_SHIFT_C)
         )
-        drift = (
-            (np.abs(slope) >= DRIFT_SLOPE_PCT_DAY)
-            & (trend.strength >= DRIFT_STRENGTH)
-            & is_home_extreme(slope, layout, ratio=DRIFT_HOME_RATIO)
+        drift = (np.abs(apart.slope) >= DRIFT_SLOPE_PCT_DAY) & (
+            apart.strength >= np.where(busy, DRIFT_STRENGTH, QUIET_DRIFT_STRENGTH)
         )
     z = np.column_stack(
         [d_t.z, d_rh.z, d_range.z, d_jump.z, np.sign(np.nan_to_num(slope)) * trend.strength / 2]
@@ -196,7 +251,7 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
                 },
             )
         elif drift[i]:
-            out[i] = Fault("drift", {"humidity_slope_pct_per_day": _r(slope[i])})
+            out[i] = Fault("drift", {"humidity_slope_pct_per_day": _r(apart.slope[i])})
         elif unusual[i]:
             out[i] = Fault("unusual_readings", {"anomaly_score": _r(scores[i])})
     return out
@@ -204,46 +259,3 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
 
 def _r(value: float) -> float:
     return round(float(value), 2)
-
-
-def _twins(
-    layout: HomeLayout,
-    temperatures: tuple[FloatArray, FloatArray, FloatArray],
-    vapour: FloatArray,
-    shift: FloatArray,
-) -> npt.NDArray[np.bool_]:
-    """Rooms now reading the same as another room of the home they used to differ from.
-
-    Of the pair, the room whose residual moved more is the one whose sensor moved: the room
-    it moved into keeps its own conditions.
-    """
-
-    def pairwise(values: FloatArray) -> FloatArray:
-        padded = layout.pad(values)
-        result: FloatArray = np.abs(padded[:, :, np.newaxis, :] - padded[:, np.newaxis, :, :])
-        return result
-
-    mean_t, max_t, min_t = temperatures
-    d_t = pairwise(mean_t)
-    d_v = pairwise(vapour)
-    d_extremes = np.maximum(pairwise(max_t), pairwise(min_t))
-    days = mean_t.shape[1]
-    base = slice(max(days - BASELINE_FROM_DAYS, 0), days - BASELINE_TO_DAYS)
-    recent = slice(days - RECENT_DAYS, days)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        before = np.nanmedian(d_t[..., base], axis=-1)
-        # Every recent day, not just their mean: two rooms can meet for a day in a cold snap.
-        now_t = np.max(d_t[..., recent], axis=-1)
-        now_v = np.max(d_v[..., recent], axis=-1)
-        now_extremes = np.max(d_extremes[..., recent], axis=-1)
-    moved = np.abs(np.nan_to_num(layout.pad(shift[:, np.newaxis])[..., 0]))
-    same = (
-        (before >= TWIN_BEFORE_C)
-        & (now_t <= TWIN_NOW_C)
-        & (now_v <= TWIN_NOW_PA)
-        & (now_extremes <= TWIN_EXTREMES_C)
-    )
-    mover = same & (moved[:, :, np.newaxis] > moved[:, np.newaxis, :])
-    result: npt.NDArray[np.bool_] = mover.any(axis=2)[layout.home_index, layout.slot]
-    return result

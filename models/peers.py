@@ -9,6 +9,7 @@ or a trend in that difference, which `changes` measures against the room's own e
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,10 @@ BASELINE_TO_DAYS = 7
 MIN_BASELINE_DAYS = 7
 # Robust spread: 1.4826 x the median absolute deviation estimates a normal distribution's sigma.
 MAD_TO_SIGMA = 1.4826
+# Rooms of one kind a run needs before their median change stands for the season: the median
+# moves only when half the rooms move, so with 30 or more the few faulty sensors of a fleet
+# (5 % in the evaluation) or one odd home cannot pass for the season.
+MIN_FLEET_ROOMS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,35 @@ class Change:
 
     shift: FloatArray
     z: FloatArray
+    sigma: FloatArray  # the robust sigma (at least the floor) the shift is measured in
+
+    def less_fleet(self, kind: Sequence[str]) -> Change:
+        """The change, less what the run's rooms of the same kind all did.
+
+        What every bathroom of an estate does at once (showers steam more in a cold week, the
+        holidays change routines) is the season, not a sensor: the median change of a kind
+        excuses the part of a room's change that goes the same way, down to none. It never adds
+        to a change. Kinds with fewer than `MIN_FLEET_ROOMS` rooms in the run are left as they
+        are.
+        """
+        kinds = np.asarray(kind)
+        shift = self.shift.copy()
+        for name in np.unique(kinds):
+            mine = kinds == name
+            rooms = mine & np.isfinite(self.shift)
+            if rooms.sum() < MIN_FLEET_ROOMS:
+                continue
+            season = float(np.median(self.shift[rooms]))
+            with np.errstate(invalid="ignore"):
+                if season > 0:
+                    shift[mine] = np.where(
+                        shift[mine] > 0, np.maximum(shift[mine] - season, 0.0), shift[mine]
+                    )
+                elif season < 0:
+                    shift[mine] = np.where(
+                        shift[mine] < 0, np.minimum(shift[mine] - season, 0.0), shift[mine]
+                    )
+        return Change(shift, shift / self.sigma, self.sigma)
 
 
 def changes(series: FloatArray, floor: float) -> Change:
@@ -90,8 +124,9 @@ def changes(series: FloatArray, floor: float) -> Change:
         level = np.nanmedian(base, axis=1)
         spread = MAD_TO_SIGMA * np.nanmedian(np.abs(base - level[:, np.newaxis]), axis=1)
         shift = np.nanmean(recent, axis=1) - level
-    z = shift / np.maximum(np.nan_to_num(spread), floor)
-    return Change(np.where(enough, shift, np.nan), np.where(enough, z, np.nan))
+    sigma = np.maximum(np.nan_to_num(spread), floor)
+    shift = np.where(enough, shift, np.nan)
+    return Change(shift, shift / sigma, sigma)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +155,45 @@ def robust_trend(series: FloatArray, days: int, *, floor: float, min_share: floa
     return Trend(np.where(known, slope, np.nan), np.where(known, strength, np.nan))
 
 
-def is_home_extreme(
-    values: FloatArray, layout: HomeLayout, *, ratio: float
-) -> npt.NDArray[np.bool_]:
-    """Rooms whose |value| is their home's largest and `ratio` times the next room's."""
-    magnitude = layout.pad(np.abs(np.nan_to_num(values))[:, np.newaxis])[..., 0]
-    ordered = -np.sort(-magnitude, axis=1)
-    largest = ordered[:, 0]
-    second = ordered[:, 1] if ordered.shape[1] > 1 else np.zeros(layout.homes)
-    mine = np.abs(np.nan_to_num(values))
-    home = layout.home_index
-    result: npt.NDArray[np.bool_] = (mine >= largest[home]) & (mine >= ratio * second[home])
-    return result
+def pairwise_trend(
+    vapour_pa: FloatArray,
+    saturation_pa: FloatArray,
+    layout: HomeLayout,
+    days: int,
+    *,
+    floor: float,
+    min_share: float,
+) -> Trend:
+    """Per room, the weakest trend of its humidity against each other room of its home.
+
+    The rooms of a home share their air, so the difference of two rooms' vapour pressures over
+    one room's saturation pressure is that room's humidity error against the other, in points.
+    A drifting sensor walks away from every other room at once; a room that only looks as if it
+    moves, because a drifting neighbour is in its reference, stays level against the rest. So
+    a room's slope here is that of its flattest pair (NaN unless it has two or more pairs and
+    all of them trend the same way), and its strength that pair's.
+    """
+    vapour = layout.pad(vapour_pa)
+    saturation = layout.pad(saturation_pa)
+    with np.errstate(invalid="ignore"):
+        pairs = 100.0 * (vapour[:, :, np.newaxis, :] - vapour[:, np.newaxis, :, :])
+        pairs /= saturation[:, :, np.newaxis, :]
+    width = layout.width
+    trend = robust_trend(pairs.reshape(-1, pairs.shape[-1]), days, floor=floor, min_share=min_share)
+    slope = trend.slope.reshape(layout.homes, width, width)
+    strength = trend.strength.reshape(layout.homes, width, width)
+    slope[:, np.arange(width), np.arange(width)] = np.nan
+    known = np.isfinite(slope)
+    magnitude = np.where(known, np.abs(slope), np.inf)
+    flattest = np.argmin(magnitude, axis=2)[..., np.newaxis]
+    weakest = np.take_along_axis(slope, flattest, axis=2)[..., 0]
+    weakest_strength = np.take_along_axis(strength, flattest, axis=2)[..., 0]
+    one_way = (np.where(known, slope > 0, True).all(axis=2)) | (
+        np.where(known, slope < 0, True).all(axis=2)
+    )
+    usable = (known.sum(axis=2) >= 2) & one_way
+    home, slot = layout.home_index, layout.slot
+    return Trend(
+        np.where(usable, weakest, np.nan)[home, slot],
+        np.where(usable, weakest_strength, np.nan)[home, slot],
+    )

@@ -40,7 +40,9 @@ def _home(homes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.array(t_rows), np.array(rh_rows)
 
 
-def _faults(t: np.ndarray, rh: np.ndarray) -> list[Fault | None]:
+def _faults(
+    t: np.ndarray, rh: np.ndarray, kinds: tuple[str, ...] | None = None
+) -> list[Fault | None]:
     rooms = t.shape[0]
     block = HourlyBlock(
         start_hour=START_HOUR,
@@ -56,7 +58,8 @@ def _faults(t: np.ndarray, rh: np.ndarray) -> list[Fault | None]:
     daily = integrate_block(block, RoomState.empty(rooms)).daily
     window = Window(START_HOUR // 24 + DAYS - 1, daily.columns)
     home = np.repeat(np.arange(rooms // 4), 4)
-    kinds = ("living_room", "kitchen", "bathroom", "bedroom") * (rooms // 4)
+    if kinds is None:
+        kinds = ("living_room", "kitchen", "bathroom", "bedroom") * (rooms // 4)
     return detect_faults(window, home, kinds)
 
 
@@ -136,3 +139,97 @@ def test_impossible_readings_are_named() -> None:
     faults = _faults(t, rh)
     assert faults[2] is not None
     assert faults[2].kind == "implausible_values"
+
+
+def _flagged(faults: list[Fault | None]) -> dict[int, str]:
+    return {i: f.kind for i, f in enumerate(faults) if f is not None}
+
+
+def test_moved_sensor_is_found_through_its_calibration_offset() -> None:
+    """A moved sensor that reads its new room 0.4 °C and 2 %RH off (within datasheet
+    accuracy) is still that room's twin, and only it is flagged."""
+    t, rh = _home()
+    after = _after_onset(t[7])
+    t[7] = np.where(after, t[4] + 0.4, t[7])
+    rh[7] = np.where(after, rh[4] - 2.0, rh[7])
+    assert _flagged(_faults(t, rh)) == {7: "moved"}
+
+
+def _bredem_heating() -> np.ndarray:
+    """1 while a BREDEM-12 weekday heating period runs (07-09, 16-23), else 0."""
+    hour = np.arange(HOURS) % 24
+    return (((hour >= 7) & (hour < 9)) | ((hour >= 16) & (hour < 23))).astype(float)
+
+
+def test_small_radiator_under_a_bedroom_sensor_is_a_heat_source() -> None:
+    """A radiator that lifts a bedroom sensor 2.5 °C while the heating runs: its daily swing
+    grows too little for the swing rule, but its highest reading and its hourly steps rise."""
+    t, rh = _home()
+    vp = rh[3] / 100 * saturation_vapour_pressure_pa(t[3])
+    t[3] += np.where(_after_onset(t[3]), 2.5 * _bredem_heating(), 0.0)
+    rh[3] = relative_humidity_pct(t[3], vp)
+    assert _flagged(_faults(t, rh)) == {3: "heat_source"}
+
+
+def test_radiator_under_a_kitchen_sensor_is_warm_and_dry() -> None:
+    """In a kitchen, where cooking already swings the temperature, a radiator 3 °C warm at
+    the sensor shows as a higher daily peak with a drier humid peak (the evening meal's)."""
+    t, rh = _home()
+    heating = _bredem_heating()
+    meal = np.arange(HOURS) % 24 == 18
+    vp = rh[1] / 100 * saturation_vapour_pressure_pa(t[1]) + np.where(meal, 700.0, 0.0)
+    t[1] += np.where(_after_onset(t[1]), 3.0 * heating, 0.0)
+    rh[1] = relative_humidity_pct(t[1], vp)
+    assert _flagged(_faults(t, rh)) == {1: "heat_source"}
+
+
+def test_small_steam_bursts_at_the_sensor_are_a_moisture_source() -> None:
+    """A kettle lifting the sensor 12 points at the humid hour of each day: below the steam
+    rule's jump, but the day's highest reading and largest jump both rise."""
+    t, rh = _home()
+    humid_hour = np.arange(HOURS) % 24 == 5
+    rh[0] += np.where(_after_onset(rh[0]) & humid_hour, 12.0, 0.0)
+    assert _flagged(_faults(t, rh)) == {0: "moisture_source"}
+
+
+def test_two_drifting_sensors_in_one_home_are_both_found() -> None:
+    """Two sensors of one home drifting apart from it, one up and one down, at the same rate:
+    neither is the steepest by far, yet each walks away from every other room."""
+    t, rh = _home()
+    days = np.arange(HOURS) / 24
+    rh[4] += 0.4 * days
+    rh[7] -= 0.4 * days
+    assert _flagged(_faults(t, rh)) == {4: "drift", 7: "drift"}
+
+
+def test_a_change_every_bathroom_shares_is_the_season_not_a_fault() -> None:
+    """Showers steaming more in every home at once (a cold week) flag no bathroom."""
+    homes = 32
+    t, rh = _home(homes=homes)
+    shower = np.arange(HOURS) % 24 == 7
+    for room in range(2, 4 * homes, 4):
+        vp = rh[room] / 100 * saturation_vapour_pressure_pa(t[room])
+        vp += np.where(_after_onset(t[room]) & shower, 450.0, 0.0)
+        rh[room] = np.clip(relative_humidity_pct(t[room], vp), 0, 100)
+    assert _flagged(_faults(t, rh)) == {}
+
+
+def test_humidifier_at_the_sensor_is_a_moisture_source() -> None:
+    """Laundry drying under a living-room sensor lifts it 20 points for the day, ramping up
+    and down over hours: no burst to jump at, but a step against the home's shared air."""
+    t, rh = _home()
+    hour = np.arange(HOURS) % 24
+    drying = np.clip(np.minimum(hour - 6, 23 - hour) / 4, 0, 1)
+    rh[0] += np.where(_after_onset(rh[0]), 20.0 * drying, 0.0)
+    assert _flagged(_faults(t, rh)) == {0: "moisture_source"}
+
+
+def test_slow_noisy_drift_in_a_bedroom_is_found() -> None:
+    """A bedroom sensor drifting 0.3 points a day through a day-to-day scatter of ±0.6 points
+    is found; a bedroom with the same scatter and no drift is not."""
+    t, rh = _home()
+    day = np.arange(HOURS) // 24
+    scatter = np.where(day % 2 == 0, 0.6, -0.6)
+    rh[3] += 0.3 * day + scatter
+    rh[7] += scatter
+    assert _flagged(_faults(t, rh)) == {3: "drift"}
