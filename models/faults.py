@@ -87,6 +87,16 @@ WET_BURST_PEAK_Z = 4.0
 # beyond the 99.9th percentile (8.9 sigma) of healthy rooms, near enough (3 of 4,457 meet it).
 HUMID_STEP_PCT = 10.0
 HUMID_STEP_Z = 8.0
+# A pan or kettle at a kitchen or bathroom sensor, steaming for hours without a burst, lifts
+# the day's humid peak and the room's mean humidity against the home's air together: a peak
+# up beyond the 99th percentile of healthy kitchens and bathrooms (10.6 points), at 3 sigma,
+# and a mean up 3 points at 3 sigma, each beyond their 90th percentile (peak 2.5 sigma; mean
+# 2.6 points at 2.4 sigma); none of 1,906 healthy kitchens and bathrooms meets all four. Kept
+# to those rooms: elsewhere a household's own busy evenings lift peak and mean together.
+PAN_PEAK_SHIFT_PCT = 12.0
+PAN_PEAK_Z = 3.0
+PAN_MEAN_SHIFT_PCT = 3.0
+PAN_MEAN_Z = 3.0
 # A sensor that starts or stops seeing shower steam and steps in temperature is elsewhere now.
 MOVED_SHIFT_C = 0.8
 # Drift: a line through three weeks of the sensor's humidity against each other room of its
@@ -217,6 +227,13 @@ def peer_faults(window: Window, layout: HomeLayout, kind: tuple[str, ...]) -> li
             & (d_peak_rh.z >= WET_BURST_PEAK_Z)
         )
         wet |= (d_rh.shift >= HUMID_STEP_PCT) & (d_rh.z >= HUMID_STEP_Z)
+        wet |= (
+            busy
+            & (d_peak_rh.shift >= PAN_PEAK_SHIFT_PCT)
+            & (d_peak_rh.z >= PAN_PEAK_Z)
+            & (d_rh.shift >= PAN_MEAN_SHIFT_PCT)
+            & (d_rh.z >= PAN_MEAN_Z)
+        )
         # A sensor that starts (or stops) seeing shower steam while its temperature steps is
         # in another room now, even where no other sensor shares that room.
         moved |= (

@@ -233,3 +233,13 @@ def test_slow_noisy_drift_in_a_bedroom_is_found() -> None:
     rh[3] += 0.3 * day + scatter
     rh[7] += scatter
     assert _flagged(_faults(t, rh)) == {3: "drift"}
+
+
+def test_pan_steaming_at_a_kitchen_sensor_is_a_moisture_source() -> None:
+    """A pan simmering under the kitchen sensor through the evening lifts it up to 20 points,
+    5 an hour: no burst, but the day's humid peak and its mean humidity rise together."""
+    t, rh = _home()
+    hour = np.arange(HOURS) % 24
+    simmer = np.clip(4 - np.abs(hour - 18), 0, None) * 5.0
+    rh[1] += np.where(_after_onset(rh[1]), simmer, 0.0)
+    assert _flagged(_faults(t, rh)) == {1: "moisture_source"}
