@@ -132,7 +132,7 @@ RETENTION_BATCH_HOMES = 250
 # worked off over several scoring runs instead of holding one up.
 RETENTION_DAYS_PER_CALL = 2
 
-# Where each borough's thinning has got to (migration 0023): every day before it is done.
+# Where each borough's thinning has got to (migration 0043): every day before it is done.
 SELECT_THINNED_BEFORE = """
     SELECT coalesce(
         (SELECT thinned_before FROM assessment_retention WHERE borough_code = %(borough)s),
