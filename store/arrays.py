@@ -1,14 +1,17 @@
-"""`double precision[]` results loaded straight into numpy arrays.
+"""Number arrays (`integer[]`, `real[]`, `double precision[]`) loaded straight into numpy.
 
-psycopg loads a float8[] as a list of Python floats, one object per element, which numpy then
-copies again. A query that returns thousands of numbers per row (a home's hours as arrays) spends
-more time there than in PostgreSQL. The binary array format is a small header and then, per
-element, its length and its 8-byte big-endian value (PostgreSQL's `array_send`, src/backend/
-utils/adt/arrayfuncs.c), so numpy can read the values in place.
+psycopg loads an array as (nested) lists of Python numbers, one object per element, which numpy
+then copies again. A query that returns thousands of numbers per row (a home's hours as arrays)
+spends more time there than in PostgreSQL. The binary array format is a small header, then per
+element its length and its big-endian value (PostgreSQL's `array_send`, src/backend/utils/adt/
+arrayfuncs.c), so numpy can read the values in place.
 
     with conn.cursor(binary=True) as cur:
-        load_float8_arrays_as_numpy(cur)
+        load_number_arrays_as_numpy(cur)
         cur.execute("SELECT array_agg(x) FROM t")   # -> numpy.ndarray of float64
+
+Every array comes back as float64 in its own shape (an array of arrays, as `array_agg` of
+arrays gives, is two-dimensional); a NULL element is NaN.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ import psycopg
 from psycopg.adapt import Buffer, Loader
 from psycopg.pq import Format
 
-FLOAT8_ARRAY_OID = 1022
+# Array type oid -> the big-endian numpy type of its elements (pg_type.dat).
+ELEMENTS = {1007: ">i4", 1021: ">f4", 1022: ">f8"}
 # Header: dimensions, has-nulls flag, element type oid; then (size, lower bound) per dimension.
 HEADER = struct.Struct(">iiI")
 DIMENSION = struct.Struct(">ii")
-ELEMENT = np.dtype([("length", ">i4"), ("value", ">f8")])
+LENGTH = struct.Struct(">i")
 NULL_LENGTH = -1
 
 
-class Float8ArrayNumpyLoader(Loader):
-    """A one-dimensional float8[] in binary as a float64 numpy array; NULL elements are NaN."""
+class NumberArrayLoader(Loader):
+    """An integer[], real[] or double precision[] in binary as a float64 numpy array."""
 
     format = Format.BINARY
 
@@ -39,25 +43,34 @@ class Float8ArrayNumpyLoader(Loader):
         dimensions, has_nulls, _ = HEADER.unpack_from(data)
         if dimensions == 0:
             return np.empty(0)
-        if dimensions != 1:
-            raise psycopg.DataError(f"expected a one-dimensional float8[], got {dimensions}")
-        size, _ = DIMENSION.unpack_from(data, HEADER.size)
-        offset = HEADER.size + DIMENSION.size
+        shape = tuple(
+            DIMENSION.unpack_from(data, HEADER.size + d * DIMENSION.size)[0]
+            for d in range(dimensions)
+        )
+        offset = HEADER.size + dimensions * DIMENSION.size
+        element = np.dtype(ELEMENTS[self.oid])
         if not has_nulls:
-            elements = np.frombuffer(data, dtype=ELEMENT, count=size, offset=offset)
-            values: npt.NDArray[np.float64] = elements["value"].astype(np.float64)
-            return values
-        values = np.full(size, np.nan)
+            # Every element is (length, value) with the same length: one record type.
+            records = np.frombuffer(
+                data,
+                dtype=np.dtype([("length", ">i4"), ("value", element)]),
+                count=int(np.prod(shape)),
+                offset=offset,
+            )
+            values: npt.NDArray[np.float64] = records["value"].astype(np.float64)
+            return values.reshape(shape)
+        flat = np.full(int(np.prod(shape)), np.nan)
         view = memoryview(data)
-        for i in range(size):
-            (length,) = struct.unpack_from(">i", view, offset)
-            offset += 4
+        for i in range(len(flat)):
+            (length,) = LENGTH.unpack_from(view, offset)
+            offset += LENGTH.size
             if length != NULL_LENGTH:
-                (values[i],) = struct.unpack_from(">d", view, offset)
+                flat[i] = np.frombuffer(view, dtype=element, count=1, offset=offset)[0]
                 offset += length
-        return values
+        return flat.reshape(shape)
 
 
-def load_float8_arrays_as_numpy(cursor: psycopg.Cursor[Any]) -> None:
-    """Make `cursor` (binary) load every float8[] column as a numpy array."""
-    cursor.adapters.register_loader(FLOAT8_ARRAY_OID, Float8ArrayNumpyLoader)
+def load_number_arrays_as_numpy(cursor: psycopg.Cursor[Any]) -> None:
+    """Make `cursor` (binary) load every integer[], real[] and float8[] as a numpy array."""
+    for oid in ELEMENTS:
+        cursor.adapters.register_loader(oid, NumberArrayLoader)
