@@ -13,6 +13,10 @@ could not reach the database keeps its original receive time: a spool replay rec
 `ingest_spool_replays` since the last refresh widens that refresh to `REPLAY_LOOKBACK` before
 the replay. `rebuild_hourly` recomputes a range of hours outright, for anything older.
 
+Every day a refresh or rebuild wrote an hour of is then packed again into
+`readings_hourly_days` (one row per sensor and UTC day, an array of its 24 hours per column), in
+the same transaction: the layout readers of long spans use (0042_readings_hourly_days.sql).
+
 Readers take hours before `hourly_complete_before(conn)` from the rollup and later ones from
 `readings`, so the newest hour is never stale. Why a plain table rather than a TimescaleDB
 continuous aggregate: see 0041_readings_hourly.sql.
@@ -77,6 +81,26 @@ ON_CONFLICT = """
            EXCLUDED.humidity_max_pct, EXCLUDED.last_battery_pct)
 """
 
+# The days whose hours a statement of this transaction wrote or removed, to be packed again.
+CREATE_TOUCHED_DAYS = """
+    CREATE TEMP TABLE IF NOT EXISTS dw_rollup_touched_days (sensor_id text, day timestamptz)
+    ON COMMIT DELETE ROWS
+"""
+
+
+def _noting_days(statement: str) -> str:
+    """`statement` (writing readings_hourly rows, RETURNING their sensor_id and hour), its
+    days noted in dw_rollup_touched_days; the result is one row: how many hours it wrote."""
+    return f"""
+        WITH written AS ({statement}),
+        noted AS (
+            INSERT INTO dw_rollup_touched_days
+            SELECT DISTINCT sensor_id, date_trunc('day', hour, 'UTC') FROM written
+        )
+        SELECT count(*) FROM written
+    """
+
+
 # Every hour a reading received after %(since)s falls in, recomputed from all its readings.
 UPSERT_RECEIVED_SINCE = f"""
     {INSERT_INTO}
@@ -91,6 +115,7 @@ UPSERT_RECEIVED_SINCE = f"""
                    AND r.recorded_at < t.hour + interval '1 hour'
     GROUP BY t.sensor_id, t.hour
     {ON_CONFLICT}
+    RETURNING h.sensor_id, h.hour
 """
 # Every hour in [%(start)s, %(end)s) (on hour boundaries), in one pass over its readings.
 UPSERT_RECORDED_BETWEEN = f"""
@@ -100,6 +125,7 @@ UPSERT_RECORDED_BETWEEN = f"""
     WHERE r.recorded_at >= %(start)s AND r.recorded_at < %(end)s
     GROUP BY 1, 2
     {ON_CONFLICT}
+    RETURNING h.sensor_id, h.hour
 """
 DELETE_EMPTY_HOURS = """
     DELETE FROM readings_hourly h
@@ -108,6 +134,51 @@ DELETE_EMPTY_HOURS = """
           SELECT 1 FROM readings r
           WHERE r.sensor_id = h.sensor_id
             AND r.recorded_at >= h.hour AND r.recorded_at < h.hour + interval '1 hour')
+    RETURNING h.sensor_id, h.hour
+"""
+NOTE_EVERY_DAY = """
+    INSERT INTO dw_rollup_touched_days
+    SELECT DISTINCT sensor_id, date_trunc('day', hour, 'UTC') FROM readings_hourly
+"""
+# Each touched day's 24 hours from readings_hourly, in hour order; an hour without a row is
+# n = 0, sums 0, extremes and battery NaN. Days left with no hour at all are removed.
+PACK_TOUCHED_DAYS = """
+    INSERT INTO readings_hourly_days AS d (
+        sensor_id, day, n, temperature_sum_c, temperature_min_c, temperature_max_c,
+        humidity_sum_pct, humidity_min_pct, humidity_max_pct, last_battery_pct)
+    SELECT t.sensor_id, t.day,
+           array_agg(coalesce(h.n, 0) ORDER BY g.i),
+           array_agg(coalesce(h.temperature_sum_c, 0) ORDER BY g.i),
+           array_agg(coalesce(h.temperature_min_c, 'NaN') ORDER BY g.i),
+           array_agg(coalesce(h.temperature_max_c, 'NaN') ORDER BY g.i),
+           array_agg(coalesce(h.humidity_sum_pct, 0) ORDER BY g.i),
+           array_agg(coalesce(h.humidity_min_pct, 'NaN') ORDER BY g.i),
+           array_agg(coalesce(h.humidity_max_pct, 'NaN') ORDER BY g.i),
+           array_agg(coalesce(h.last_battery_pct, 'NaN') ORDER BY g.i)
+    FROM (SELECT DISTINCT sensor_id, day FROM dw_rollup_touched_days) t
+    CROSS JOIN generate_series(0, 23) AS g (i)
+    LEFT JOIN readings_hourly h ON h.sensor_id = t.sensor_id
+                               AND h.hour = t.day + g.i * interval '1 hour'
+    GROUP BY t.sensor_id, t.day
+    HAVING count(h.hour) > 0
+    ON CONFLICT (sensor_id, day) DO UPDATE SET
+        n = EXCLUDED.n,
+        temperature_sum_c = EXCLUDED.temperature_sum_c,
+        temperature_min_c = EXCLUDED.temperature_min_c,
+        temperature_max_c = EXCLUDED.temperature_max_c,
+        humidity_sum_pct = EXCLUDED.humidity_sum_pct,
+        humidity_min_pct = EXCLUDED.humidity_min_pct,
+        humidity_max_pct = EXCLUDED.humidity_max_pct,
+        last_battery_pct = EXCLUDED.last_battery_pct
+"""
+DELETE_EMPTY_DAYS = """
+    DELETE FROM readings_hourly_days d
+    USING (SELECT DISTINCT sensor_id, day FROM dw_rollup_touched_days) t
+    WHERE d.sensor_id = t.sensor_id AND d.day = t.day
+      AND NOT EXISTS (
+          SELECT 1 FROM readings_hourly h
+          WHERE h.sensor_id = d.sensor_id
+            AND h.hour >= d.day AND h.hour < d.day + interval '24 hours')
 """
 
 # The database's clock bounds the watermark: a caller's `now` ahead of it must not skip readings.
@@ -159,6 +230,7 @@ def refresh_hourly(
     The first refresh of a database aggregates every reading it holds.
     """
     conn.execute(LOCK, (LOCK_KEY,))
+    conn.execute(CREATE_TOUCHED_DAYS)
     state = conn.execute(SELECT_STATE, {"now": now}).fetchone()
     if state is None:  # the LEFT JOIN always returns its one row
         raise psycopg.DataError("readings_hourly_state query returned no row")
@@ -169,6 +241,9 @@ def refresh_hourly(
         seen_at = watermark
         recent = _one(conn, SELECT_REPLAYS_AFTER, {"seen_at": seen_at, "overlap": overlap})
         written = _upsert_between(conn, start=NEVER, end=FOREVER)
+        # Every day, not only those whose hours changed: the days may never have been packed
+        # (a database migrated from before 0042_readings_hourly_days.sql).
+        conn.execute(NOTE_EVERY_DAY)
         logger.info("hourly rollups built: %d sensor-hours", written)
     else:
         since = previous - overlap
@@ -189,12 +264,13 @@ def refresh_hourly(
             SELECT_RECENT_REPLAYS,
             {"seen_at": seen_at, "overlap": overlap, "recent": recent, "new": new},
         )
-        written = max(conn.execute(UPSERT_RECEIVED_SINCE, {"since": since}).rowcount, 0)
+        written = _count(conn, _noting_days(UPSERT_RECEIVED_SINCE), {"since": since})
         logger.info(
             "hourly rollups: %d sensor-hours written for readings received since %s",
             written,
             since.isoformat(),
         )
+    _pack_touched_days(conn)
     conn.execute(
         SAVE_STATE,
         {
@@ -216,8 +292,11 @@ def rebuild_hourly(conn: psycopg.Connection[Any], *, start: datetime, end: datet
     if last < end:
         last += timedelta(hours=1)
     conn.execute(LOCK, (LOCK_KEY,))
-    removed = max(conn.execute(DELETE_EMPTY_HOURS, {"start": first, "end": last}).rowcount, 0)
-    return removed + _upsert_between(conn, start=first, end=last)
+    conn.execute(CREATE_TOUCHED_DAYS)
+    removed = _count(conn, _noting_days(DELETE_EMPTY_HOURS), {"start": first, "end": last})
+    written = _upsert_between(conn, start=first, end=last)
+    _pack_touched_days(conn)
+    return removed + written
 
 
 def hourly_complete_before(conn: psycopg.Connection[Any]) -> datetime:
@@ -229,7 +308,18 @@ def hourly_complete_before(conn: psycopg.Connection[Any]) -> datetime:
 
 
 def _upsert_between(conn: psycopg.Connection[Any], *, start: datetime, end: datetime) -> int:
-    return max(conn.execute(UPSERT_RECORDED_BETWEEN, {"start": start, "end": end}).rowcount, 0)
+    return _count(conn, _noting_days(UPSERT_RECORDED_BETWEEN), {"start": start, "end": end})
+
+
+def _pack_touched_days(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(PACK_TOUCHED_DAYS)
+    conn.execute(DELETE_EMPTY_DAYS)
+    conn.execute("DELETE FROM dw_rollup_touched_days")
+
+
+def _count(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> int:
+    row = conn.execute(query, params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _one(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> list[str]:

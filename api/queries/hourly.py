@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from api.errors import InvalidRequestError
 from api.pagination import decode_cursor, encode_cursor
 from models.psychro import dew_point_c, relative_humidity_pct, vapour_pressure_pa
-from store.arrays import load_float8_arrays_as_numpy
+from store.arrays import load_number_arrays_as_numpy
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,8 +49,15 @@ HOME_FACTS = """
 # Per placement of the home's sensors: the whole UTC hours it covers, [whole_from, whole_to),
 # are read from the rollup before its horizon; its part-hours at either end, and whole hours
 # from the horizon on, from readings. The spans are disjoint, so nothing is counted twice.
-# One row per sensor-hour (room, hour start in epoch seconds, n, sums, extremes); they are
-# added up into each room's buckets in numpy, which costs the database nothing.
+#
+# The rollup's hours come from its days (readings_hourly_days, 24 hours a row): per placement
+# one row of the days' start epochs and their hours as (days x 24) arrays, with the span
+# [lo_s, hi_s) of hours that belong to it; the hours read from readings come as one row per
+# room of one-dimensional arrays (all hours belong). Arrays load straight into numpy
+# (store.arrays), where the hours are cut to their spans and added up into each room's buckets:
+# a few rows a home, rather than a row per sensor-hour, which is most of the database's time.
+# Every aggregate of a group sees the group's rows in the same order, so its arrays line up.
+# date_part, not extract: extract returns numeric (PostgreSQL 14+), a conversion per row.
 SENSOR_HOURS = """
     WITH horizon AS (
         SELECT CASE WHEN %(use_rollup)s
@@ -71,6 +78,12 @@ SENSOR_HOURS = """
           AND (%(room_id)s::bigint IS NULL OR rm.room_id = %(room_id)s)
           AND p.valid_from < %(end)s AND (p.valid_to IS NULL OR p.valid_to > %(start)s)
     ),
+    rolled AS (
+        SELECT pl.room_id, pl.sensor_id,
+               greatest(pl.whole_from, %(start)s) AS lo,
+               least(pl.whole_to, z.complete_before, %(end)s) AS hi
+        FROM placed pl CROSS JOIN horizon z
+    ),
     spans AS (
         SELECT pl.room_id, pl.sensor_id,
                greatest(s.lo, %(start)s) AS lo, least(s.hi, %(end)s) AS hi
@@ -80,31 +93,34 @@ SENSOR_HOURS = """
             (greatest(pl.whole_to, pl.whole_from, pl.valid_from), pl.valid_to),
             (greatest(pl.whole_from, z.complete_before), pl.whole_to)
         ) AS s (lo, hi)
+    ),
+    raw_hours AS (
+        SELECT sp.room_id,
+               date_part('epoch', date_bin(interval '1 hour', r.recorded_at, %(start)s)) AS at_s,
+               count(*)::integer AS n, sum(r.temperature_c::float8) AS temperature_sum_c,
+               min(r.temperature_c) AS temperature_min_c,
+               sum(r.humidity_pct::float8) AS humidity_sum_pct,
+               max(r.humidity_pct) AS humidity_max_pct
+        FROM spans sp
+        JOIN readings r ON r.sensor_id = sp.sensor_id
+                       AND r.recorded_at >= sp.lo AND r.recorded_at < sp.hi
+        WHERE sp.lo < sp.hi
+        GROUP BY 1, 2
     )
-    SELECT pl.room_id, date_part('epoch', h.hour), h.n, h.temperature_sum_c,
-           h.temperature_min_c::float8, h.humidity_sum_pct, h.humidity_max_pct::float8
-    FROM placed pl CROSS JOIN horizon z
-    JOIN readings_hourly h ON h.sensor_id = pl.sensor_id
-                          AND h.hour >= greatest(pl.whole_from, %(start)s)
-                          AND h.hour < least(pl.whole_to, z.complete_before, %(end)s)
+    SELECT ro.room_id, date_part('epoch', ro.lo), date_part('epoch', ro.hi),
+           array_agg(date_part('epoch', d.day)), array_agg(d.n),
+           array_agg(d.temperature_sum_c), array_agg(d.temperature_min_c),
+           array_agg(d.humidity_sum_pct), array_agg(d.humidity_max_pct)
+    FROM rolled ro
+    JOIN readings_hourly_days d ON d.sensor_id = ro.sensor_id
+                               AND d.day >= date_trunc('day', ro.lo, 'UTC') AND d.day < ro.hi
+    WHERE ro.lo < ro.hi
+    GROUP BY ro.room_id, ro.sensor_id, ro.lo, ro.hi
     UNION ALL
-    SELECT sp.room_id,
-           date_part('epoch', date_bin(interval '1 hour', r.recorded_at, %(start)s)),
-           count(*)::integer, sum(r.temperature_c::float8), min(r.temperature_c)::float8,
-           sum(r.humidity_pct::float8), max(r.humidity_pct)::float8
-    FROM spans sp
-    JOIN readings r ON r.sensor_id = sp.sensor_id
-                   AND r.recorded_at >= sp.lo AND r.recorded_at < sp.hi
-    WHERE sp.lo < sp.hi
-    GROUP BY 1, 2
-"""
-# The sensor-hours come back as one row of float8 arrays per room, which load straight into
-# numpy (store.arrays): thousands of rows would each become a tuple of Python floats.
-SENSOR_HOURS_BY_ROOM = f"""
-    SELECT room_id, array_agg(at_s), array_agg(n::float8), array_agg(temperature_sum_c),
-           array_agg(temperature_min_c), array_agg(humidity_sum_pct), array_agg(humidity_max_pct)
-    FROM ({SENSOR_HOURS}) AS sensor_hours (room_id, at_s, n, temperature_sum_c,
-                                          temperature_min_c, humidity_sum_pct, humidity_max_pct)
+    SELECT room_id, '-infinity'::float8, 'infinity'::float8, array_agg(at_s), array_agg(n),
+           array_agg(temperature_sum_c), array_agg(temperature_min_c),
+           array_agg(humidity_sum_pct), array_agg(humidity_max_pct)
+    FROM raw_hours
     GROUP BY room_id
 """
 # date_part, not extract: extract returns numeric (PostgreSQL 14+), which costs a conversion per
@@ -228,10 +244,12 @@ def hourly_series(
     }
     # Binary results: thousands of floats load in half the time they take as text.
     with conn.cursor(binary=True) as cur:
-        load_float8_arrays_as_numpy(cur)
-        rooms_rows = cur.execute(SENSOR_HOURS_BY_ROOM, params).fetchall()
+        load_number_arrays_as_numpy(cur)
+        blocks = cur.execute(SENSOR_HOURS, params).fetchall()
         outdoor_row = cur.execute(OUTDOOR, params).fetchone()
-    groups = _add_up(rooms_rows, origin_s=page_start.timestamp(), bucket_s=bucket_hours * HOUR_S)
+    groups = _add_up(
+        _sensor_hours(blocks), origin_s=page_start.timestamp(), bucket_s=bucket_hours * HOUR_S
+    )
     starts_s = np.unique(groups[1])
     outdoor_c = np.full(len(starts_s), np.nan)
     if outdoor_row is not None and outdoor_row[0] is not None and len(starts_s):
@@ -279,15 +297,26 @@ def encode_page(series: HourlySeries) -> bytes:
     )
 
 
-def _add_up(rooms_rows: list[tuple[Any, ...]], *, origin_s: float, bucket_s: int) -> FloatArray:
-    """Sensor-hours added up by room and bucket: rows room, start, n, temperature sum, min,
-    humidity sum, max (one column per bucket), sorted by room and start. `rooms_rows` holds a
-    room id and its sensor-hours' arrays (SENSOR_HOURS_BY_ROOM) per row."""
-    if not rooms_rows:
-        return np.empty((7, 0))
-    room, at_s, n, temperature_sum, temperature_min, humidity_sum, humidity_max = np.hstack(
-        [np.vstack([np.full(len(arrays[0]), room_id), *arrays]) for room_id, *arrays in rooms_rows]
-    )
+def _sensor_hours(blocks: list[tuple[Any, ...]]) -> FloatArray:
+    """The sensor-hours of SENSOR_HOURS' rows, as rows room, hour start (epoch seconds), n,
+    temperature sum, min, humidity sum, max, one column per sensor-hour with readings."""
+    columns = []
+    for room_id, lo_s, hi_s, starts_s, *values in blocks:
+        if values[0].ndim == 2:  # days x 24 hours of the rollup
+            starts_s = (starts_s[:, np.newaxis] + HOUR_S * np.arange(24)).ravel()
+            values = [v.ravel() for v in values]
+        keep = (values[0] > 0) & (starts_s >= lo_s) & (starts_s < hi_s)
+        room = np.full(int(keep.sum()), float(room_id))
+        columns.append(np.vstack([room, starts_s[keep], *(v[keep] for v in values)]))
+    return np.hstack(columns) if columns else np.empty((7, 0))
+
+
+def _add_up(hours: FloatArray, *, origin_s: float, bucket_s: int) -> FloatArray:
+    """Sensor-hours (from _sensor_hours) added up by room and bucket, in the same rows, one
+    column per bucket, sorted by room and start."""
+    if not hours.shape[1]:
+        return hours
+    room, at_s, n, temperature_sum, temperature_min, humidity_sum, humidity_max = hours
     start_s = origin_s + np.floor((at_s - origin_s) / bucket_s) * bucket_s
     order = np.lexsort((start_s, room))
     room, start_s = room[order], start_s[order]

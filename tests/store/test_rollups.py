@@ -43,6 +43,21 @@ SELECT_ROLLUP = """
     FROM readings_hourly ORDER BY sensor_id, hour
 """
 SELECT_ROW_VERSIONS = "SELECT sensor_id, hour, xmin::text FROM readings_hourly ORDER BY 1, 2"
+# readings_hourly_days unpacked into hour rows of the same shape (NaN battery is NULL there).
+SELECT_UNPACKED_DAYS = """
+    SELECT d.sensor_id, d.day + (h.i - 1) * interval '1 hour', h.n, h.temperature_sum_c,
+           h.temperature_min_c, h.temperature_max_c, h.humidity_sum_pct, h.humidity_min_pct,
+           h.humidity_max_pct, nullif(h.last_battery_pct, 'NaN')
+    FROM readings_hourly_days d
+    CROSS JOIN LATERAL unnest(d.n, d.temperature_sum_c, d.temperature_min_c,
+                              d.temperature_max_c, d.humidity_sum_pct, d.humidity_min_pct,
+                              d.humidity_max_pct, d.last_battery_pct)
+        WITH ORDINALITY AS h (n, temperature_sum_c, temperature_min_c, temperature_max_c,
+                              humidity_sum_pct, humidity_min_pct, humidity_max_pct,
+                              last_battery_pct, i)
+    WHERE h.n > 0
+    ORDER BY 1, 2
+"""
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,10 @@ def _readings(
 
 
 def _rollup(conn: Conn) -> list[Hour]:
-    return [tuple(row) for row in conn.execute(SELECT_ROLLUP)]
+    """The rollup's hours, after checking that the days packed from them hold the same."""
+    hours = [tuple(row) for row in conn.execute(SELECT_ROLLUP)]
+    assert [tuple(row) for row in conn.execute(SELECT_UNPACKED_DAYS)] == hours
+    return hours
 
 
 def _refresh(conn: Conn, now: datetime | None = None) -> int:
@@ -190,6 +208,23 @@ def test_late_backlog_and_duplicates_are_folded_into_past_hours(fresh: Conn) -> 
     fleet.write(fresh, backlog + inside)
     fleet.write(fresh, redelivered)
     assert _refresh(fresh) > 0
+    assert _rollup(fresh) == fleet.expected_hours()
+
+
+def test_first_refresh_packs_days_of_hours_rolled_up_before_days_were_packed(
+    fresh: Conn,
+) -> None:
+    """A database migrated to 0042 has hours but no packed days, and no refresh state: its
+    next refresh packs every day, though not one hour changes."""
+    fleet = Fleet()
+    fleet.write(fresh, _readings(_sensors(2), START_AT, hours=30, step_min=20, seed=14))
+    _refresh(fresh)
+    fresh.execute("DELETE FROM readings_hourly_days")
+    fresh.execute("DELETE FROM readings_hourly_state")  # as the migration does
+    fresh.commit()
+    assert _refresh(fresh) == 0
+    # 30 hours from 20:00 touch three UTC days, for each of two sensors.
+    assert fresh.execute("SELECT count(*) FROM readings_hourly_days").fetchone() == (6,)
     assert _rollup(fresh) == fleet.expected_hours()
 
 
