@@ -24,13 +24,14 @@ def settings_classes() -> dict[str, type[Settings]]:
     from api.settings import ApiSettings
     from dampwatch.cli import LogSettings
     from ingest.settings import IngestSettings
-    from store.settings import DatabaseSettings, MqttSettings
+    from store.settings import DatabaseSettings, MqttSettings, ScoringSettings
 
     return {
         "every process": LogSettings,
         "database": DatabaseSettings,
         "mqtt": MqttSettings,
         "ingest": IngestSettings,
+        "scoring": ScoringSettings,
         "api": ApiSettings,
         "notifier": NotifierSettings,
     }
