@@ -11,7 +11,9 @@ status code seen (a full pool must answer 503, never 500).
 
 Target (issue 7): p99 under 100 ms at 200 requests/s with 2,000 homes of a winter's data. The
 load generator shares the machine's cores with the server and the database, so figures are an
-upper bound.
+upper bound. Beside them, in the same run, the peer (bench/peer_app.py): the same server stack
+answering with bytes of the readings answer's size held in memory, the floor of this machine.
+`--workers 2` serves the API as DAMP_API_WORKERS=2 does.
 
     .venv/bin/python -m bench api            # or: .venv/bin/python -m bench.bench_api --help
 """
@@ -96,27 +98,34 @@ def main(argv: list[str]) -> int:
             r[0]
             for r in conn.execute("SELECT uprn FROM homes WHERE borough_code = %s", (BOROUGHS[0],))
         ]
-    port = free_port()
+    port, peer_port = free_port(), free_port()
     server = _start_api(url, port, args.workers)
+    peer = _start_peer(peer_port)
     try:
         base = f"http://127.0.0.1:{port}"
         # The last 90 days of the data, however long ago the database was filled.
         end = (data_end + timedelta(minutes=1)).isoformat().replace("+", "%2B")
         start = (data_end - timedelta(days=args.days)).isoformat().replace("+", "%2B")
+        clients = _clients(base, key)
+        # The peer: bytes from memory, the size of the readings answer, same stack, same load.
+        peer_clients = _clients(f"http://127.0.0.1:{peer_port}", key)
         scenarios = {
-            "inbox": lambda rng: "/api/v1/alerts",
-            "home_readings_90d_hourly": lambda rng: (
-                f"/api/v1/homes/{rng.choice(uprns)}/readings/hourly?start={start}&end={end}"
+            "inbox": (clients, lambda rng: "/api/v1/alerts"),
+            "home_readings_90d_hourly": (
+                clients,
+                lambda rng: (
+                    f"/api/v1/homes/{rng.choice(uprns)}/readings/hourly?start={start}&end={end}"
+                ),
             ),
+            "peer_244kB_from_memory": (peer_clients, lambda rng: "/peer"),
         }
         rates = [float(r) for r in args.rates.split(",")]
-        clients = _clients(base, key)
         results = {}
-        for (scenario, path_of), rate in itertools.product(scenarios.items(), rates):
+        for (scenario, (senders, path_of)), rate in itertools.product(scenarios.items(), rates):
             # Warm up (connections opened, statements prepared, caches filled): not measured.
-            _run(clients, path_of, rate, WARM_UP_S, seed=99)
+            _run(senders, path_of, rate, WARM_UP_S, seed=99)
             load_avg = os.getloadavg()[0]
-            runs = [_run(clients, path_of, rate, args.seconds, seed) for seed in range(RUNS)]
+            runs = [_run(senders, path_of, rate, args.seconds, seed) for seed in range(RUNS)]
             statuses: dict[str, int] = {}
             for run in runs:
                 for code, count in run["statuses"].items():
@@ -134,8 +143,9 @@ def main(argv: list[str]) -> int:
                 "runs": runs,
             }
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        for process in (server, peer):
+            process.terminate()
+            process.wait(timeout=15)
     print(
         f"\n{'scenario':34} {'sent/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'target p99':>11} {'kB':>7} {'errors':>7} {'load':>5}"
@@ -255,6 +265,17 @@ def _start_api(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     while not tcp_reachable("127.0.0.1", port):
         if time.monotonic() > deadline or proc.poll() is not None:
             raise RuntimeError("dampwatch api did not start")
+        time.sleep(0.1)
+    return proc
+
+
+def _start_peer(port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "bench.peer_app:app", "--port", str(port)]
+    proc = subprocess.Popen([*command, "--no-access-log", "--log-level", "warning"])
+    deadline = time.monotonic() + 30
+    while not tcp_reachable("127.0.0.1", port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("the peer server did not start")
         time.sleep(0.1)
     return proc
 
