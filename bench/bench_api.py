@@ -260,22 +260,22 @@ def _start_api(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             *(sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_environment"),
             *("--port", str(port), "--workers", str(workers), "--no-access-log"),
         ]
-    proc = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 30
-    while not tcp_reachable("127.0.0.1", port):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError("dampwatch api did not start")
-        time.sleep(0.1)
-    return proc
+    return _listening(subprocess.Popen(command, env=env), port)
 
 
 def _start_peer(port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "bench.peer_app:app", "--port", str(port)]
-    proc = subprocess.Popen([*command, "--no-access-log", "--log-level", "warning"])
+    return _listening(
+        subprocess.Popen([*command, "--no-access-log", "--log-level", "warning"]), port
+    )
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
+    """`proc`, once it accepts connections on `port` (at most 30 s)."""
     deadline = time.monotonic() + 30
     while not tcp_reachable("127.0.0.1", port):
         if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError("the peer server did not start")
+            raise RuntimeError(f"nothing listens on port {port}: the server did not start")
         time.sleep(0.1)
     return proc
 

@@ -62,17 +62,21 @@ INSERT_INTO = """
         sensor_id, hour, n, temperature_sum_c, temperature_min_c, temperature_max_c,
         humidity_sum_pct, humidity_min_pct, humidity_max_pct, last_battery_pct)
 """
+# The values of a rollup row (an hour's, or a day's hours' in readings_hourly_days).
+VALUE_COLUMNS = (
+    "n",
+    "temperature_sum_c",
+    "temperature_min_c",
+    "temperature_max_c",
+    "humidity_sum_pct",
+    "humidity_min_pct",
+    "humidity_max_pct",
+    "last_battery_pct",
+)
+SET_VALUES = ", ".join(f"{c} = EXCLUDED.{c}" for c in VALUE_COLUMNS)
 # An hour that came out as it was is left alone, so a second refresh writes nothing.
-ON_CONFLICT = """
-    ON CONFLICT (sensor_id, hour) DO UPDATE SET
-        n = EXCLUDED.n,
-        temperature_sum_c = EXCLUDED.temperature_sum_c,
-        temperature_min_c = EXCLUDED.temperature_min_c,
-        temperature_max_c = EXCLUDED.temperature_max_c,
-        humidity_sum_pct = EXCLUDED.humidity_sum_pct,
-        humidity_min_pct = EXCLUDED.humidity_min_pct,
-        humidity_max_pct = EXCLUDED.humidity_max_pct,
-        last_battery_pct = EXCLUDED.last_battery_pct
+ON_CONFLICT = f"""
+    ON CONFLICT (sensor_id, hour) DO UPDATE SET {SET_VALUES}
     WHERE (h.n, h.temperature_sum_c, h.temperature_min_c, h.temperature_max_c,
            h.humidity_sum_pct, h.humidity_min_pct, h.humidity_max_pct, h.last_battery_pct)
           IS DISTINCT FROM
@@ -142,7 +146,7 @@ NOTE_EVERY_DAY = """
 """
 # Each touched day's 24 hours from readings_hourly, in hour order; an hour without a row is
 # n = 0, sums 0, extremes and battery NaN. Days left with no hour at all are removed.
-PACK_TOUCHED_DAYS = """
+PACK_TOUCHED_DAYS = f"""
     INSERT INTO readings_hourly_days AS d (
         sensor_id, day, n, temperature_sum_c, temperature_min_c, temperature_max_c,
         humidity_sum_pct, humidity_min_pct, humidity_max_pct, last_battery_pct)
@@ -161,15 +165,7 @@ PACK_TOUCHED_DAYS = """
                                AND h.hour = t.day + g.i * interval '1 hour'
     GROUP BY t.sensor_id, t.day
     HAVING count(h.hour) > 0
-    ON CONFLICT (sensor_id, day) DO UPDATE SET
-        n = EXCLUDED.n,
-        temperature_sum_c = EXCLUDED.temperature_sum_c,
-        temperature_min_c = EXCLUDED.temperature_min_c,
-        temperature_max_c = EXCLUDED.temperature_max_c,
-        humidity_sum_pct = EXCLUDED.humidity_sum_pct,
-        humidity_min_pct = EXCLUDED.humidity_min_pct,
-        humidity_max_pct = EXCLUDED.humidity_max_pct,
-        last_battery_pct = EXCLUDED.last_battery_pct
+    ON CONFLICT (sensor_id, day) DO UPDATE SET {SET_VALUES}
 """
 DELETE_EMPTY_DAYS = """
     DELETE FROM readings_hourly_days d
