@@ -111,7 +111,17 @@ def maximum_index(
     """M_max: the highest index the conditions can sustain (Ojanen 2010 eq. 6), >= 0."""
     params = sensitivity_class(sensitivity)
     rh_crit = critical_humidity_pct(temperature_c, params.rh_min_pct)
-    u = (rh_crit - np.asarray(humidity_pct, dtype=np.float64)) / (rh_crit - 100.0)
+    rh_crit, humidity = np.broadcast_arrays(rh_crit, np.asarray(humidity_pct, dtype=np.float64))
+    # u places the humidity between RH_crit (0) and saturation (1). Where RH_crit is 100 (a
+    # surface at 0 °C) the span is empty: saturated air is at its top, anything drier at its
+    # foot (and grows nothing there anyway).
+    span = np.asarray(rh_crit - 100.0)
+    u = np.divide(
+        rh_crit - humidity,
+        span,
+        out=np.asarray(np.where(humidity >= 100.0, 1.0, 0.0)),
+        where=span != 0.0,
+    )
     result: FloatArray = np.maximum(params.a + params.b * u - params.c * u**2, 0.0)
     return result
 

@@ -37,7 +37,7 @@ from models.hourly import (
     RoomState,
     integrate_block,
 )
-from models.mould_index import maximum_index
+from models.mould_index import maximum_index, sensitivity_class
 from models.psychro import (
     MIN_HUMIDITY_PCT,
     absolute_humidity_kg_m3,
@@ -268,12 +268,10 @@ def test_any_block_of_valid_readings_gives_finite_daily_sums(
     assert (result.state.mould.mould_index >= 0).all()
 
 
-@pytest.mark.xfail(
-    raises=RuntimeWarning,
-    strict=True,
-    reason="models.mould_index.maximum_index divides 0 by 0 where RH_crit rounds to 100 "
-    "(a surface within 1e-14 °C above freezing) at 100 %RH",
-)
-def test_growth_limit_just_above_freezing_at_saturation_is_finite() -> None:
-    """M_max of a saturated surface a hair above 0 °C is a number (found by the block test)."""
-    assert np.isfinite(maximum_index(1e-221, 100.0)).all()
+@pytest.mark.parametrize("temperature_c", [0.0, 1e-221, 1e-14])
+def test_growth_limit_just_above_freezing_at_saturation_is_finite(temperature_c: float) -> None:
+    """M_max of a saturated surface at or a hair above 0 °C, where RH_crit is 100, is the top
+    of the sensitivity class's range, A + B - C (found by the block test as 0/0)."""
+    params = sensitivity_class("sensitive")
+    assert maximum_index(temperature_c, 100.0) == pytest.approx(params.a + params.b - params.c)
+    assert maximum_index(temperature_c, 90.0) >= 0.0
