@@ -6,8 +6,9 @@ sensor), risk assessments and alerts, and its hourly rollup is refreshed as `dam
 does. `dampwatch api` serves it from its own process. Requests are sent open-loop at `--rate`
 per second (default 200) for `--seconds`: each is timed from the moment it was *scheduled*, so
 a slow server cannot hide its queueing (coordinated omission). Three runs per scenario; the
-table and bench/results/api.json give the medians of p50, p99 and response size, and every
-status code seen (a full pool must answer 503, never 500).
+table and bench/results/api.json give the medians of p50, p99, response size and the serving
+process's CPU per request, and every status code seen (a full pool must answer 503, never
+500).
 
 Target (issue 7): p99 under 100 ms at 200 requests/s with 2,000 homes of a winter's data. The
 load generator shares the machine's cores with the server and the database, so figures are an
@@ -110,22 +111,37 @@ def main(argv: list[str]) -> int:
         # The peer: bytes from memory, the size of the readings answer, same stack, same load.
         peer_clients = _clients(f"http://127.0.0.1:{peer_port}", key)
         scenarios = {
-            "inbox": (clients, lambda rng: "/api/v1/alerts"),
+            "inbox": (clients, server, lambda rng: "/api/v1/alerts"),
             "home_readings_90d_hourly": (
                 clients,
+                server,
                 lambda rng: (
                     f"/api/v1/homes/{rng.choice(uprns)}/readings/hourly?start={start}&end={end}"
                 ),
             ),
-            "peer_244kB_from_memory": (peer_clients, lambda rng: "/peer"),
+            "peer_244kB_from_memory": (peer_clients, peer, lambda rng: "/peer"),
         }
         rates = [float(r) for r in args.rates.split(",")]
         results = {}
-        for (scenario, (senders, path_of)), rate in itertools.product(scenarios.items(), rates):
+        for (scenario, (senders, serving, path_of)), rate in itertools.product(
+            scenarios.items(), rates
+        ):
             # Warm up (connections opened, statements prepared, caches filled): not measured.
             _run(senders, path_of, rate, WARM_UP_S, seed=99)
             load_avg = os.getloadavg()[0]
-            runs = [_run(senders, path_of, rate, args.seconds, seed) for seed in range(RUNS)]
+            runs = []
+            for seed in range(RUNS):
+                cpu_before = _cpu_s(serving.pid)
+                run = _run(senders, path_of, rate, args.seconds, seed)
+                # CPU of the serving process per request sent (with --workers the work is in
+                # the worker processes, not in the one measured: not reported then).
+                served_by_one = serving is peer or args.workers == 1
+                run["server_cpu_ms"] = (
+                    (_cpu_s(serving.pid) - cpu_before) * 1000 / (rate * args.seconds)
+                    if served_by_one
+                    else None
+                )
+                runs.append(run)
             statuses: dict[str, int] = {}
             for run in runs:
                 for code, count in run["statuses"].items():
@@ -140,6 +156,11 @@ def main(argv: list[str]) -> int:
                 "errors": sum(r["errors"] for r in runs),
                 "statuses": statuses,
                 "achieved_rate": statistics.median(r["achieved_rate"] for r in runs),
+                "server_cpu_ms": (
+                    statistics.median(r["server_cpu_ms"] for r in runs)
+                    if runs[0]["server_cpu_ms"] is not None
+                    else None
+                ),
                 "runs": runs,
             }
     finally:
@@ -148,12 +169,13 @@ def main(argv: list[str]) -> int:
             process.wait(timeout=15)
     print(
         f"\n{'scenario':34} {'sent/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'target p99':>11} {'kB':>7} {'errors':>7} {'load':>5}"
+        f"{'target p99':>11} {'kB':>7} {'cpu ms':>7} {'errors':>7} {'load':>5}"
     )
     for name, r in results.items():
+        cpu = "-" if r["server_cpu_ms"] is None else f"{r['server_cpu_ms']:.2f}"
         print(
             f"{name:34} {r['achieved_rate']:7.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
-            f"{'< 100':>11} {r['bytes'] / 1000:7.1f} {r['errors']:7d} "
+            f"{'< 100':>11} {r['bytes'] / 1000:7.1f} {cpu:>7} {r['errors']:7d} "
             f"{r['load_avg_1m_before']:5.1f}  {r['statuses']}"
         )
     results_path = RESULTS if args.workers == 1 else RESULTS.with_name(f"api-{args.workers}w.json")
@@ -261,6 +283,12 @@ def _start_api(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             *("--port", str(port), "--workers", str(workers), "--no-access-log"),
         ]
     return _listening(subprocess.Popen(command, env=env), port)
+
+
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc, proc(5))."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_peer(port: int) -> subprocess.Popen[bytes]:
